@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh clone: `make reproduce` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PARAMS ?= params/default.yaml
+
+.PHONY: install reproduce test test-slow figures bench lab colab-install clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+reproduce: install          ## run all six notebooks on the offline CPU default
+	$(PY) -m librachem_utils.run --params $(PARAMS)
+
+test: install               ## the fast test suite (what CI runs)
+	$(PY) -m pytest -q
+
+test-slow: install          ## the long tests
+	$(PY) -m pytest -q -m slow
+
+figures: install            ## regenerate figures/ from the saved results of the default run
+	$(PY) -m librachem_utils.run --params $(PARAMS) --only 06
+
+lab: install                ## open the notebooks in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+colab-install:              ## on Colab: the pinned set and the package, keeping Colab's own torch
+	grep -v '^torch==' requirements.txt > /tmp/requirements-colab.txt
+	$(PYTHON) -m pip install -q -r /tmp/requirements-colab.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
+
+clean:
+	rm -rf runs/smoke runs/test-*
