@@ -1,0 +1,476 @@
+"""A robust client for OpenAI-compatible chat completions (OpenAI, vLLM, Ollama, gateways).
+
+- Bounded concurrency, requests- and tokens-per-minute pacing, explicit retries with exponential
+  backoff and full jitter (``Retry-After`` honoured); the SDK's own retries are off.
+- Every reply that passes validation is committed at once to a SQLite cache (WAL), keyed by the
+  sha256 of the canonical request, with a checksum per row: a killed process loses only in-flight
+  requests, a rerun repeats no cached request, a corrupted row is deleted and fetched again.
+- The API key is read from the environment variable named in the params, handed to the SDK and
+  nothing else; error messages are scrubbed of it.
+- ``complete_many`` works from plain code and from inside a running event loop (Jupyter,
+  papermill): there it runs on a fresh loop in a worker thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import random
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import openai
+from tqdm.auto import tqdm
+
+from .params import ApiParams
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_DELAY_S = 0.5
+MAX_BACKOFF_S = 30.0
+RETRYABLE_4XX = {408, 409, 429}
+CHARS_PER_TOKEN = 4
+
+
+class MissingApiKeyError(RuntimeError):
+    """The environment variable that should hold the API key is unset or empty."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat completion to make; identical requests share one answer (and one cache row)."""
+
+    messages: tuple[tuple[str, str], ...]  # (role, content) pairs
+    temperature: Optional[float] = None  # None = the params' default
+    max_tokens: Optional[int] = None
+
+    @staticmethod
+    def user(content: str, system: Optional[str] = None) -> "ChatRequest":
+        messages = ((("system", system),) if system is not None else ()) + (("user", content),)
+        return ChatRequest(messages=messages)
+
+
+@dataclass
+class ChatResult:
+    text: Optional[str]
+    value: Any  # what ``validate`` returned; the text when there is no validator
+    error: Optional[str]
+    cached: bool
+    attempts: int  # HTTP requests sent for this item in this call
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Usage:
+    """Counters accumulated over a client's calls."""
+
+    requests_sent: int = 0
+    cache_hits: int = 0
+    retries: int = 0  # requests resent after a failed attempt or a rejected reply
+    failures: int = 0  # items returned with an error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_repairs: int = 0  # corrupted cache rows deleted and fetched again
+
+    def cost_usd(self, api: ApiParams) -> float:
+        return (
+            self.prompt_tokens * api.usd_per_1m_input_tokens
+            + self.completion_tokens * api.usd_per_1m_output_tokens
+        ) / 1e6
+
+    def summary(self, api: Optional[ApiParams] = None) -> str:
+        """One line for a notebook; with ``api`` it includes the cost."""
+        line = (
+            f"{self.requests_sent} requests sent, {self.cache_hits} cache hits, {self.retries} retries, "
+            f"{self.failures} failures, {self.prompt_tokens:,} prompt + {self.completion_tokens:,} "
+            f"completion tokens"
+        )
+        if self.cache_repairs:
+            line += f", {self.cache_repairs} corrupted cache rows refetched"
+        if api is not None:
+            line += f", ${self.cost_usd(api):.4f}"
+        return line
+
+
+class _RetryableError(Exception):
+    def __init__(self, reason: str, retry_after_s: Optional[float] = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class _ItemFailed(Exception):
+    def __init__(self, reason: str, attempts: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
+class _TokenBucket:
+    """Paces a per-minute budget: a reservation is booked at once and the caller waits out any debt.
+
+    The bucket holds at most ``burst`` units, so the rate over any window stays at the limit
+    plus at most one burst; the level may go negative (a request larger than the burst).
+    """
+
+    def __init__(self, per_minute: float, burst: float):
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.level = burst
+        self.updated = time.monotonic()
+
+    def reserve(self, amount: float) -> float:
+        """Book ``amount`` now; return the seconds to wait before using it."""
+        now = time.monotonic()
+        self.level = min(self.burst, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+        self.level -= amount
+        return max(0.0, -self.level / self.rate)
+
+    def refund(self, amount: float) -> None:
+        """Correct a reservation by ``amount`` (negative when more was used than booked)."""
+        self.level = min(self.burst, self.level + amount)
+
+
+class _ReplyCache:
+    """Validated replies in SQLite: one row per request key, committed as soon as written."""
+
+    SCHEMA = """CREATE TABLE IF NOT EXISTS replies (
+        key TEXT PRIMARY KEY,     -- sha256 of the canonical request JSON
+        request TEXT NOT NULL,    -- the canonical request JSON, for inspection
+        value BLOB NOT NULL,      -- the reply text, UTF-8
+        checksum TEXT NOT NULL,   -- sha256 of value
+        created_at REAL NOT NULL
+    )"""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process kill
+        self.connection.execute(self.SCHEMA)
+
+    def get(self, key: str) -> tuple[Optional[str], bool]:
+        """The cached text for ``key`` (or None) and whether a corrupted row was dropped."""
+        row = self.connection.execute("SELECT value, checksum FROM replies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None, False
+        value, checksum = row
+        try:
+            if hashlib.sha256(value).hexdigest() != checksum:
+                raise ValueError("checksum mismatch")
+            return value.decode("utf-8"), False
+        except (TypeError, ValueError) as err:  # not bytes, bad checksum, not UTF-8
+            log.warning("api cache %s: dropping corrupted row %s (%s)", self.path, key[:12], err)
+            self.connection.execute("DELETE FROM replies WHERE key = ?", (key,))
+            return None, True
+
+    def put(self, key: str, request_json: str, text: str) -> None:
+        value = text.encode("utf-8")
+        self.connection.execute(
+            "INSERT OR REPLACE INTO replies (key, request, value, checksum, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key, request_json, value, hashlib.sha256(value).hexdigest(), time.time()),
+        )
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass
+class _Call:
+    """What one ``complete_many`` call shares between its items (bound to that call's loop)."""
+
+    sdk: openai.AsyncOpenAI
+    semaphore: asyncio.Semaphore
+    cache: _ReplyCache
+    validate: Optional[Callable[[str], Any]]
+    secret: str
+
+
+class ApiClient:
+    """Chat completions against the endpoint in ``api``, cached at ``cache_path``."""
+
+    def __init__(
+        self,
+        api: ApiParams,
+        cache_path: Path,
+        *,
+        base_delay_s: float = DEFAULT_BASE_DELAY_S,
+        progress: bool = True,
+    ):
+        self.api = api
+        self.cache_path = Path(cache_path)
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self.base_delay_s = base_delay_s
+        self.progress = progress
+        self.usage = Usage()
+        self._request_bucket = (
+            _TokenBucket(api.requests_per_minute, burst=1.0) if api.requests_per_minute else None
+        )
+        self._token_bucket = (
+            _TokenBucket(api.tokens_per_minute, burst=api.tokens_per_minute / 60.0)
+            if api.tokens_per_minute
+            else None
+        )
+
+    # --- public entry points -----------------------------------------------------------------
+
+    def complete_many(
+        self,
+        requests: Sequence[ChatRequest],
+        validate: Optional[Callable[[str], Any]] = None,
+        desc: str = "api",
+    ) -> list[ChatResult]:
+        """Results in input order; works with or without a running event loop in this thread."""
+        coroutine = self.acomplete_many(requests, validate, desc)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        return _run_in_worker_thread(coroutine)
+
+    async def acomplete_many(
+        self,
+        requests: Sequence[ChatRequest],
+        validate: Optional[Callable[[str], Any]] = None,
+        desc: str = "api",
+    ) -> list[ChatResult]:
+        """The coroutine behind ``complete_many``, for callers that are already async."""
+        positions: dict[str, list[int]] = {}
+        canonical: dict[str, tuple[ChatRequest, str]] = {}
+        for index, request in enumerate(requests):
+            request_json = self._canonical_json(request)
+            key = hashlib.sha256(request_json.encode()).hexdigest()
+            positions.setdefault(key, []).append(index)
+            canonical[key] = (request, request_json)
+
+        results: list[Optional[ChatResult]] = [None] * len(requests)
+        cache = _ReplyCache(self.cache_path)
+        try:
+            with tqdm(total=len(requests), desc=desc, disable=not self.progress) as bar:
+                misses = []
+                for key, indexes in positions.items():
+                    hit = self._from_cache(cache, key, validate)
+                    if hit is None:
+                        misses.append(key)
+                        continue
+                    for index in indexes:
+                        results[index] = hit
+                    self.usage.cache_hits += len(indexes)
+                    bar.update(len(indexes))
+                if misses:
+                    secret = self._read_api_key()
+                    sdk = openai.AsyncOpenAI(
+                        base_url=self.api.base_url, api_key=secret, max_retries=0, timeout=self.api.timeout_s
+                    )
+                    async with sdk:
+                        call = _Call(sdk, asyncio.Semaphore(self.api.concurrency), cache, validate, secret)
+
+                        async def complete_and_place(key: str) -> None:
+                            result = await self._complete(call, key, *canonical[key])
+                            for index in positions[key]:
+                                results[index] = result
+                            if not result.ok:
+                                self.usage.failures += len(positions[key])
+                            bar.update(len(positions[key]))
+
+                        await asyncio.gather(*(complete_and_place(key) for key in misses))
+        finally:
+            cache.close()
+        return results
+
+    # --- one item ----------------------------------------------------------------------------
+
+    def _from_cache(
+        self, cache: _ReplyCache, key: str, validate: Optional[Callable[[str], Any]]
+    ) -> Optional[ChatResult]:
+        text, repaired = cache.get(key)
+        self.usage.cache_repairs += repaired
+        if text is None:
+            return None
+        try:
+            value = validate(text) if validate else text
+        except ValueError:  # the validator changed since the reply was cached: fetch a new one
+            return None
+        return ChatResult(text=text, value=value, error=None, cached=True, attempts=0)
+
+    async def _complete(self, call: _Call, key: str, request: ChatRequest, request_json: str) -> ChatResult:
+        """Fetch, validate (retrying rejected replies) and cache one item."""
+        attempts = 0
+        reason = ""
+        for format_try in range(self.api.format_retries + 1):
+            if format_try:
+                self.usage.retries += 1
+            try:
+                text, sent = await self._fetch(call, request)
+            except _ItemFailed as failed:
+                attempts += failed.attempts
+                return ChatResult(text=None, value=None, error=failed.reason, cached=False, attempts=attempts)
+            attempts += sent
+            try:
+                value = call.validate(text) if call.validate else text
+            except ValueError as err:
+                reason = f"reply rejected by validation {format_try + 1} times; last: {err}"
+                continue
+            call.cache.put(key, request_json, text)
+            return ChatResult(text=text, value=value, error=None, cached=False, attempts=attempts)
+        return ChatResult(text=None, value=None, error=_scrub(reason, call.secret), cached=False, attempts=attempts)
+
+    async def _fetch(self, call: _Call, request: ChatRequest) -> tuple[str, int]:
+        """One reply text and the number of HTTP requests it took; retries transient failures."""
+        last: Optional[_RetryableError] = None
+        for attempt in range(self.api.max_retries + 1):
+            if attempt:
+                self.usage.retries += 1
+            try:
+                return await self._send(call, request), attempt + 1
+            except _ItemFailed as failed:
+                raise _ItemFailed(_scrub(failed.reason, call.secret), attempt + 1) from None
+            except _RetryableError as err:
+                last = err
+            if attempt < self.api.max_retries:
+                backoff = random.uniform(0.0, min(MAX_BACKOFF_S, self.base_delay_s * 2**attempt))
+                await asyncio.sleep(last.retry_after_s if last.retry_after_s is not None else backoff)
+        reason = f"gave up after {self.api.max_retries + 1} attempts; last: {last.reason}"
+        raise _ItemFailed(_scrub(reason, call.secret), self.api.max_retries + 1)
+
+    async def _send(self, call: _Call, request: ChatRequest) -> str:
+        """One HTTP request; raises ``_RetryableError`` or ``_ItemFailed``."""
+        max_tokens = request.max_tokens or self.api.max_tokens
+        estimate = sum(len(content) for _, content in request.messages) / CHARS_PER_TOKEN + max_tokens
+        async with call.semaphore:
+            await asyncio.sleep(self._reserve_rate_budget(estimate))
+            self.usage.requests_sent += 1
+            try:
+                completion = await call.sdk.chat.completions.create(
+                    model=self.api.model,
+                    messages=[{"role": role, "content": content} for role, content in request.messages],
+                    temperature=self._temperature(request),
+                    max_tokens=max_tokens,
+                )
+            except openai.APITimeoutError:
+                raise _RetryableError("request timed out") from None
+            except openai.APIConnectionError as err:
+                raise _RetryableError(f"connection error: {err}") from None
+            except openai.APIStatusError as err:
+                raise _classify_status_error(err) from None
+            except (openai.APIResponseValidationError, ValueError) as err:  # a body that is not JSON
+                raise _RetryableError(f"malformed response body: {type(err).__name__}") from None
+        return self._reply_text(completion, estimate)
+
+    def _reply_text(self, completion: Any, estimate: float) -> str:
+        usage = getattr(completion, "usage", None)
+        if usage is not None:
+            self.usage.prompt_tokens += usage.prompt_tokens or 0
+            self.usage.completion_tokens += usage.completion_tokens or 0
+            if self._token_bucket:
+                self._token_bucket.refund(estimate - (usage.total_tokens or 0))
+        choices = getattr(completion, "choices", None) or []
+        choice = choices[0] if choices else None
+        finish_reason = getattr(choice, "finish_reason", None)
+        text = getattr(getattr(choice, "message", None), "content", None)
+        if finish_reason == "content_filter":
+            raise _ItemFailed("the endpoint's content filter refused the request", 1)
+        if finish_reason == "length":
+            raise _RetryableError("reply truncated at max_tokens (finish_reason=length)")
+        if not isinstance(text, str):
+            raise _RetryableError("malformed response body: no message content")
+        return text
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _temperature(self, request: ChatRequest) -> float:
+        return self.api.temperature if request.temperature is None else request.temperature
+
+    def _canonical_json(self, request: ChatRequest) -> str:
+        """Everything that determines the reply: the cache key is its sha256."""
+        return json.dumps(
+            {
+                "base_url": self.api.base_url.rstrip("/"),
+                "model": self.api.model,
+                "messages": [[role, content] for role, content in request.messages],
+                "temperature": self._temperature(request),
+                "max_tokens": request.max_tokens or self.api.max_tokens,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    def _read_api_key(self) -> str:
+        secret = os.environ.get(self.api.api_key_env, "")
+        if not secret:
+            raise MissingApiKeyError(
+                f"environment variable {self.api.api_key_env} is not set or empty: it must hold the API key "
+                f"for {self.api.base_url} (any non-empty value for a local server that needs none)"
+            )
+        return secret
+
+    def _reserve_rate_budget(self, estimated_tokens: float) -> float:
+        waits = [0.0]
+        if self._request_bucket:
+            waits.append(self._request_bucket.reserve(1.0))
+        if self._token_bucket:
+            waits.append(self._token_bucket.reserve(estimated_tokens))
+        return max(waits)
+
+
+def _classify_status_error(err: openai.APIStatusError) -> Exception:
+    status = err.status_code
+    reason = f"HTTP {status}: {err.message}"
+    if err.code == "insufficient_quota" or not (status in RETRYABLE_4XX or status >= 500):
+        return _ItemFailed(reason, 1)
+    return _RetryableError(reason, _retry_after_s(err.response.headers))
+
+
+def _retry_after_s(headers) -> Optional[float]:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), if present."""
+    if headers.get("retry-after-ms"):
+        try:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if email.utils.parsedate_tz(value) else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _scrub(message: str, secret: str) -> str:
+    """The message with the API key blanked out (an endpoint may echo it in an error)."""
+    return message.replace(secret, "***") if secret else message
+
+
+def _run_in_worker_thread(coroutine) -> Any:
+    """Run ``coroutine`` on a fresh event loop in another thread; Ctrl-C cancels it cleanly."""
+    started = threading.Event()
+    handles: dict[str, Any] = {}
+
+    async def main():
+        handles["loop"], handles["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await coroutine
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="api-client") as pool:
+        future = pool.submit(asyncio.run, main())
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            if started.wait(timeout=5):
+                handles["loop"].call_soon_threadsafe(handles["task"].cancel)
+            raise
