@@ -49,7 +49,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
 def read_json(path: str | os.PathLike) -> Any:
     path = Path(path)
     try:
-        return json.loads(_read_utf8(path))
+        return json.loads(read_utf8(path))
     except json.JSONDecodeError as err:
         raise DataFileError(f"{path}: invalid JSON at line {err.lineno}: {err.msg}") from None
 
@@ -67,7 +67,7 @@ def read_jsonl(path: str | os.PathLike, *, allow_empty: bool = False) -> list[di
     """Read JSON Lines; a bad row raises ``DataFileError`` naming the file and line."""
     path = Path(path)
     rows = []
-    for lineno, line in enumerate(_read_utf8(path).splitlines(), start=1):
+    for lineno, line in enumerate(read_utf8(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -82,7 +82,9 @@ def read_jsonl(path: str | os.PathLike, *, allow_empty: bool = False) -> list[di
     return rows
 
 
-def _read_utf8(path: Path) -> str:
+def read_utf8(path: str | os.PathLike) -> str:
+    """A file's text; a missing file or invalid UTF-8 is a ``DataFileError`` naming the file and line."""
+    path = Path(path)
     if not path.is_file():
         raise DataFileError(f"{path}: no such file")
     data = path.read_bytes()

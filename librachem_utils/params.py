@@ -105,8 +105,9 @@ class TinyModelParams(Section):
     num_hidden_layers: int = Field(2, ge=1)
     num_attention_heads: int = Field(4, ge=1)
     max_position_embeddings: int = Field(512, ge=32)
-    pretrain_steps: int = Field(200, ge=0)
+    pretrain_steps: int = Field(200, ge=0, description="causal-LM steps on the train split's texts; 0 = untrained")
     pretrain_lr: float = Field(3e-3, gt=0)
+    pretrain_warmup_steps: int = Field(10, ge=0)
 
 
 class TrainParams(Section):
@@ -120,12 +121,14 @@ class TrainParams(Section):
     lora_alpha: int = Field(16, ge=1)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
     lora_target_modules: list[str] = ["q_proj", "v_proj"]
-    sft_steps: int = Field(300, ge=0)
+    sft_steps: int = Field(300, ge=1)
     sft_lr: float = Field(1e-4, gt=0)
     sft_warmup_steps: int = Field(100, ge=0)
-    dpo_steps: int = Field(200, ge=0)
+    dpo_steps: int = Field(200, ge=1)
     dpo_lr: float = Field(5e-4, gt=0)
+    dpo_warmup_steps: int = Field(100, ge=0)
     dpo_beta: float = Field(0.1, gt=0)
+    dpo_sft_weight: float = Field(0.0, ge=0, description="weight of an NLL term on the chosen answers added to the DPO loss (RPO); 0 = plain DPO as in the paper")
     batch_size: int = Field(8, ge=1)
     gradient_accumulation_steps: int = Field(1, ge=1)
     max_length: int = Field(256, ge=16)
@@ -133,6 +136,8 @@ class TrainParams(Section):
     beta_sweep: list[float] = []
     mix_sweep: list[float] = Field([], description="shares of illegitimate triplets for the data-mix sweep")
     compare_qlora: bool = Field(False, description="time one arm as LoRA fp32 and as 4-bit QLoRA side by side")
+    compare_qlora_steps: int = Field(20, ge=1, description="DPO steps of each side of the LoRA vs QLoRA comparison")
+    heldout_max_triplets: Optional[int] = Field(None, ge=1, description="held-out triplets per split for the reward accuracy; None = all")
 
 
 # --- evaluation: notebook 05 -----------------------------------------------------------------
@@ -171,8 +176,12 @@ class Params(Section):
         return self.model_dump(mode="json")
 
     def digest(self) -> str:
-        """A short hash of the validated values: the same params give the same hash."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A short hash of the values that shape results: the same params give the same hash
+        wherever the run is written (``runs_dir`` and ``figures.out_dir`` are left out)."""
+        values = self.to_dict()
+        values.pop("runs_dir")
+        values["figures"].pop("out_dir")
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

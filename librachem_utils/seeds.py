@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from . import io
-from .chem_kb import Compound, KnowledgeBase
+from .chem_kb import Compound, KnowledgeBase, UnknownCompoundError
 
 LEGITIMATE, ILLEGITIMATE = "legitimate", "illegitimate"
 COMPOUND_CLASSES = ("common", "cwa", "cwa_precursor", "controlled", "nps", "explosive")
@@ -98,12 +98,24 @@ class Seed:
         return asdict(self)
 
 
+def plausible(intent: str, compound: Compound) -> bool:
+    """Whether a request is worth generating: harmful intents need a compound that can do harm.
+
+    The rule labels weaponization of any compound illegitimate, but "how do I poison someone with
+    trehalose" teaches little; a common compound enters the harmful family only when the knowledge
+    base records a hazard for it (flammability, an exposure limit or a carcinogen class).
+    """
+    if INTENTS[intent].family != "harmful" or compound.restricted:
+        return True
+    return compound.flash_point_c is not None or compound.twa is not None or compound.carcinogen is not None
+
+
 def candidate_seeds(compounds: Iterable[Compound], intents: Sequence[str]) -> list[Seed]:
-    """Every (compound, intent) pair, labelled by the rule."""
+    """Every plausible (compound, intent) pair, labelled by the rule."""
     return [
         Seed(f"{intent}:{c.name}", c.name, c.compound_class, intent, INTENTS[intent].family,
              label_for(intent, c.compound_class))
-        for intent in intents for c in compounds
+        for intent in intents for c in compounds if plausible(intent, c)
     ]
 
 
@@ -218,12 +230,41 @@ def make_seed_file(cfg, kb: KnowledgeBase) -> tuple[list[Seed], Path]:
     return chosen, path
 
 
-def read_seed_file(path: Path) -> list[Seed]:
-    """Read ``seeds.jsonl``; a row with missing or unknown fields is an error naming the row."""
+def read_seed_file(path: Path, kb: KnowledgeBase) -> list[Seed]:
+    """Read ``seeds.jsonl``, checking each row against the rule and the knowledge base.
+
+    A row with missing or unknown fields, an unknown intent, class or label, a label the rule does
+    not give, or a compound the knowledge base does not know is an error naming the file and row.
+    """
     names = {f.name for f in fields(Seed)}
     seeds = []
     for lineno, row in enumerate(io.read_jsonl(path), start=1):
+        where = f"{path}, row {lineno}"
         if set(row) != names:
-            raise io.DataFileError(f"{path}, row {lineno}: expected fields {sorted(names)}, got {sorted(row)}")
-        seeds.append(Seed(**row))
+            raise io.DataFileError(f"{where}: expected fields {sorted(names)}, got {sorted(row)}")
+        seed = Seed(**row)
+        problem = _seed_problem(seed, kb)
+        if problem:
+            raise io.DataFileError(f"{where}: {problem}")
+        seeds.append(seed)
     return seeds
+
+
+def _seed_problem(seed: Seed, kb: KnowledgeBase) -> Optional[str]:
+    """What is wrong with one seed row, or None."""
+    if seed.intent not in INTENTS:
+        return f"unknown intent {seed.intent!r}; choose from {', '.join(INTENTS)}"
+    if seed.family != INTENTS[seed.intent].family:
+        return f"intent {seed.intent!r} belongs to family {INTENTS[seed.intent].family!r}, not {seed.family!r}"
+    if seed.label not in (LEGITIMATE, ILLEGITIMATE):
+        return f"unknown label {seed.label!r}; expected {LEGITIMATE!r} or {ILLEGITIMATE!r}"
+    try:
+        compound = kb.lookup(seed.compound)
+    except UnknownCompoundError as err:
+        return f"{err}: not in the knowledge base"
+    if seed.compound_class != compound.compound_class:
+        return f"compound {seed.compound!r} is of class {compound.compound_class!r}, not {seed.compound_class!r}"
+    expected = label_for(seed.intent, seed.compound_class)
+    if seed.label != expected:
+        return f"label {seed.label!r} contradicts the rule: {seed.intent} of a {seed.compound_class} compound is {expected}"
+    return None

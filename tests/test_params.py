@@ -75,6 +75,14 @@ def test_hash_is_stable_and_tracks_values(tmp_path):
     assert a != b
 
 
+def test_hash_ignores_where_the_run_is_written(tmp_path):
+    path = write(tmp_path, "run_name: x\n")
+    here = params.load(path).params_hash
+    elsewhere = params.load(path, {"run_name": "x", "runs_dir": str(tmp_path / "other"),
+                                   "figures": {"out_dir": str(tmp_path / "figs")}}).params_hash
+    assert here == elsewhere
+
+
 def test_injected_values_win_over_file(tmp_path):
     path = write(tmp_path, "run_name: x\n")
     cfg = params.load(path, {"run_name": "y", "seed": 5})

@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-from librachem_utils import chem_kb, seeds
+from librachem_utils import chem_kb, io, seeds
 from librachem_utils.params import SeedParams
 from librachem_utils.seeds import ILLEGITIMATE, LEGITIMATE
 
@@ -89,3 +89,27 @@ def test_unknown_intent_in_params_is_an_error():
     kb = chem_kb.load_kb()
     with pytest.raises(KeyError, match="unknown intent 'brewing'"):
         seeds.balanced_seeds(kb.common()[:3], seed=1, intents=["synthesis", "brewing"])
+
+
+def test_harmful_requests_about_common_compounds_need_a_recorded_hazard(seed_set):
+    kb = chem_kb.load_kb()
+    harmful_common = [kb.lookup(s.compound) for s in seed_set if s.family == "harmful" and s.compound_class == "common"]
+    assert harmful_common
+    assert all(c.flash_point_c is not None or c.twa or c.carcinogen for c in harmful_common)
+    assert not seeds.plausible("harm", kb.lookup("trehalose"))
+    assert seeds.plausible("properties", kb.lookup("water"))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"label": "maybe"}, "unknown label 'maybe'"),
+    ({"intent": "brewing"}, "unknown intent 'brewing'"),
+    ({"compound": "unobtainium"}, "unknown compound 'unobtainium'"),
+    ({"compound_class": "cwa"}, "is of class 'common', not 'cwa'"),
+    ({"label": ILLEGITIMATE}, "contradicts the rule"),
+])
+def test_seed_file_rows_are_checked_against_rule_and_kb(tmp_path, change, message):
+    kb = chem_kb.load_kb()
+    good = seeds.Seed("properties:acetone", "acetone", "common", "properties", "information", LEGITIMATE)
+    path = io.write_jsonl(tmp_path / "seeds.jsonl", [good.to_dict(), {**good.to_dict(), **change}])
+    with pytest.raises(io.DataFileError, match=rf"seeds.jsonl, row 2: .*{message}"):
+        seeds.read_seed_file(path, kb)

@@ -1,0 +1,35 @@
+"""What made an artifact: params hash, run, step and library versions, recorded beside it.
+
+Records hold no time stamps, so the same params on the same machine give the same bytes.
+"""
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable
+
+from . import io
+
+TRACKED_LIBRARIES = ("librachem-utils", "torch", "transformers", "trl", "peft", "accelerate", "bitsandbytes",
+                     "tokenizers", "datasets", "openai", "rdkit", "chemicals", "numpy", "pandas")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shape results."""
+    versions = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def record(cfg, step: str, artifacts: Iterable[Path], **extra) -> Path:
+    """Write ``<run_dir>/provenance/<step>.json``: params hash, versions, and each artifact's sha256."""
+    run_dir = cfg.paths.run_dir
+    files = {str(Path(p).relative_to(run_dir)): io.sha256_file(p) for p in sorted(map(Path, artifacts))}
+    return io.write_json(run_dir / "provenance" / f"{step}.json", {
+        "step": step, "run_name": cfg.params.run_name, "params_hash": cfg.params_hash,
+        "params_file": cfg.source.name, "libraries": library_versions(), "artifacts": files, **extra,
+    })

@@ -1,0 +1,101 @@
+"""Notebooks 01-03 as step functions: files, validation, splits, determinism, content safety."""
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from librachem_utils import chem_kb, generators, hazard, io, params, refusal, seeds, triplets
+from librachem_utils import dataset as ds
+
+SMOKE = Path(__file__).resolve().parents[1] / "params" / "smoke.yaml"
+
+
+def run_steps(runs_dir: Path) -> params.RunConfig:
+    cfg = params.load(SMOKE)
+    cfg = params.load(SMOKE, {**cfg.params.to_dict(), "runs_dir": str(runs_dir)})
+    kb = chem_kb.load_kb()
+    generator = generators.make_generator(cfg.params.data, kb, cfg.params.seed, cfg.paths.root)
+    seeds.make_seed_file(cfg, kb)
+    triplets.make_triplet_files(cfg, kb, generator)
+    ds.make_dataset(cfg, kb, generator)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    return run_steps(tmp_path_factory.mktemp("runs"))
+
+
+def digest_tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_split_is_written_with_the_dataset_columns(smoke_run):
+    for name in ds.SPLITS:
+        rows = io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")
+        assert rows and all(tuple(sorted(r)) == tuple(sorted(ds.COLUMNS)) for r in rows)
+        assert {r["mode"] for r in rows} == {"text", "smiles"}
+    card = (smoke_run.paths.dataset / "README.md").read_text()
+    for heading in ("## Label rule", "## Content safety", "## Balance of the seed", "## Splits"):
+        assert heading in card
+
+
+def test_no_stored_text_trips_the_hazard_gate_and_roles_hold(smoke_run):
+    rows = [r for name in ds.SPLITS for r in io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")]
+    assert not [r for r in rows for f in ("prompt", "chosen", "rejected") if hazard.is_hazardous(r[f])]
+    for r in rows:
+        chosen, rejected = refusal.classify(r["chosen"]), refusal.classify(r["rejected"])
+        if r["label"] == "legitimate":
+            assert not chosen.refused and rejected.refused, r
+        else:
+            assert chosen.label == refusal.RefusalLabel.REFUSAL and not rejected.refused, r
+
+
+def test_splits_hold_out_templates_and_compounds(smoke_run):
+    rows = {name: io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl") for name in ds.SPLITS}
+    train_prompts = {triplets.normalize(r["prompt"]) for r in rows["train"]}
+    train_templates = {r["template_id"] for r in rows["train"]}
+    train_compounds = {r["compound"] for r in rows["train"]}
+    assert not train_prompts & {triplets.normalize(r["prompt"]) for r in rows["test"] + rows["test_unseen_compounds"]}
+    assert not train_templates & {r["template_id"] for r in rows["test"]}
+    assert not train_compounds & {r["compound"] for r in rows["test_unseen_compounds"]}
+
+
+def test_smiles_mode_names_the_compound_by_its_smiles(smoke_run):
+    kb = chem_kb.load_kb()
+    rows = io.read_jsonl(smoke_run.paths.dataset / "train.jsonl")
+    for r in rows[:200]:
+        compound = kb.lookup(r["compound"])
+        if r["mode"] == "smiles":
+            assert compound.smiles in r["prompt"]
+        else:
+            assert compound.name.lower() in r["prompt"].lower()
+        assert generators.COMPOUND not in r["prompt"] + r["chosen"] + r["rejected"]
+
+
+def test_same_params_give_the_same_files_byte_for_byte(smoke_run, tmp_path):
+    again = run_steps(tmp_path)
+    assert digest_tree(again.paths.data) == digest_tree(smoke_run.paths.data)
+
+
+def test_rejected_rows_carry_stage_and_reasons(smoke_run):
+    for name in ("rejected_rows.jsonl", "rejected_rephrasings.jsonl"):
+        for row in io.read_jsonl(smoke_run.paths.data / name, allow_empty=True):
+            assert row["stage"] in {"craft", "respond", "validate", "rephrase"} and row["reasons"]
+
+
+def test_dataset_loads_with_datasets(smoke_run):
+    from datasets import load_dataset
+
+    loaded = load_dataset("json", data_files={n: str(smoke_run.paths.dataset / f"{n}.jsonl") for n in ds.SPLITS})
+    assert {"prompt", "chosen", "rejected"} <= set(loaded["train"].column_names)
+    assert loaded["train"].num_rows == len(io.read_jsonl(smoke_run.paths.dataset / "train.jsonl"))
+
+
+def test_diversity_before_and_after_rephrasing_is_saved_for_the_figures(smoke_run):
+    rows = io.read_json(smoke_run.paths.results / "diversity.json")
+    assert [r["stage"] for r in rows] == ["generated", "rephrased, duplicates dropped"]
+    assert rows[0]["rows"] == len(io.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
+    assert rows[1]["rows"] > rows[0]["rows"]
+    assert all(0 < r["prompt_distinct_3"] <= 1 for r in rows)
