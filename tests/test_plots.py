@@ -1,0 +1,105 @@
+"""Figures and tables regenerated from the saved results fixture, and notebook 06 run through papermill."""
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from librachem_utils import io, metrics, params, plots, run
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
+FIGURE_FILES = sorted(f"{name}.{fmt}" for name in plots.FIGURES for fmt in ("png", "pdf"))
+TABLE_FILES = ["results_table.md", "results_table.tex"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    started = time.perf_counter()
+    written = plots.save_all(FIXTURE, out)
+    return out, written, time.perf_counter() - started
+
+
+def test_every_figure_and_table_is_written(saved):
+    out, written, seconds = saved
+    assert sorted(p.name for p in written) == sorted(FIGURE_FILES + TABLE_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FIGURE_FILES + TABLE_FILES)
+    for path in written:
+        data = path.read_bytes()
+        assert len(data) > 1000 or path.suffix in (".md", ".tex")
+        if path.suffix == ".png":
+            assert data.startswith(b"\x89PNG")
+        if path.suffix == ".pdf":
+            assert data.startswith(b"%PDF") and b"CreationDate" not in data
+    assert seconds < 60
+
+
+def parse_rate(cell):
+    match = re.fullmatch(r"(\d\.\d\d) \[(\d\.\d\d), (\d\.\d\d)\]", cell)
+    return None if cell == "n/a" else tuple(float(x) for x in match.groups())
+
+
+def test_table_numbers_equal_the_metrics_file(saved):
+    out, _, _ = saved
+    saved_metrics = metrics.read_metrics(FIXTURE / "results" / "metrics.json")
+    lines = (out / "results_table.md").read_text().splitlines()
+    head = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = [dict(zip(head, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+    assert len(rows) == len(saved_metrics["groups"])
+    for row, group in zip(rows, saved_metrics["groups"]):
+        assert (row["Model"], row["Split"], row["Mode"]) == (group["model"], group["split"], group["mode"].upper())
+        for rate, name in metrics.RATE_NAMES.items():
+            expected = group[rate]
+            parsed = parse_rate(row[name])
+            if expected["value"] is None:
+                assert parsed is None
+            else:
+                assert parsed == pytest.approx((expected["value"], expected["ci_low"], expected["ci_high"]), abs=0.005 + 1e-9)
+        assert int(row["Parse failures"]) == group["counts"]["parse_failures"]
+    latex = (out / "results_table.tex").read_text()
+    assert r"\toprule" in latex and r"\bottomrule" in latex and r"test\_unseen\_compounds" in latex
+
+
+def test_absent_inputs_are_skipped_with_a_note(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(FIXTURE / "results", run_dir / "results")
+    (run_dir / "results" / "diversity.json").unlink()
+    written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
+    assert sorted(p.name for p in written) == sorted(
+        ["fig_main.png", "fig_dilemma.png", "fig_overrefusal.png", "fig_judges.png"] + TABLE_FILES)
+    notes = capsys.readouterr().out
+    for name in ("fig_balance", "fig_lengths", "fig_diversity", "fig_training"):
+        assert f"[figures] {name}: skipped (no " in notes
+
+
+def test_pareto_front():
+    points = [(0.9, 0.1), (0.5, 0.9), (0.6, 0.6), (0.4, 0.5), (0.9, 0.05)]
+    assert plots.pareto_front(points) == [(0.5, 0.9), (0.6, 0.6), (0.9, 0.1)]
+
+
+def test_model_colors_are_stable_across_figures():
+    few = plots.model_colors(["dpo_balanced", "gpt-4o"])
+    many = plots.model_colors(["base", "sft_helpful", "dpo_balanced", "gpt-4o"])
+    assert few["dpo_balanced"] == many["dpo_balanced"] and few["gpt-4o"] == many["gpt-4o"]
+
+
+def test_notebook_06_regenerates_the_same_files_through_papermill(saved, tmp_path):
+    shutil.copytree(FIXTURE, tmp_path / "runs" / "fx")
+    params_file = tmp_path / "fx.yaml"
+    params_file.write_text(f"run_name: fx\nruns_dir: {tmp_path / 'runs'}\nfigures:\n  out_dir: {tmp_path / 'figures'}\n")
+    cfg = params.load(params_file)
+    started = time.perf_counter()
+    run.execute(cfg, ["06_figures"], notebooks_dir=ROOT / "notebooks", progress=False)
+    assert time.perf_counter() - started < 120
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(FIGURE_FILES + TABLE_FILES)
+    for name in FIGURE_FILES + TABLE_FILES:  # another process, the same bytes
+        assert (tmp_path / "figures" / name).read_bytes() == (saved[0] / name).read_bytes(), name
+    executed = nbformat.read(tmp_path / "runs" / "fx" / "notebooks" / "06_figures.ipynb", as_version=4)
+    outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == len(plots.FIGURES)
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "dpo_balanced is more accurate than base" in text
+    assert io.read_json(tmp_path / "runs" / "fx" / "timings.json")["06_figures"] > 0
