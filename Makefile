@@ -26,6 +26,9 @@ test-slow: install          ## the long tests
 figures: install            ## regenerate figures/ from the saved results of the default run
 	$(PY) -m librachem_utils.run --params $(PARAMS) --only 06
 
+bench: install              ## benchmarks side by side: a table and runs/bench.json (--quick: make bench BENCH_ARGS=--quick)
+	$(PY) -m librachem_utils.bench $(BENCH_ARGS)
+
 lab: install                ## open the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
 
