@@ -49,6 +49,9 @@ Schema of ``metrics.json`` (``compute_metrics``; keys sorted on write, floats to
     judge_agreement: [{judge_a, judge_b, n, agreement, kappa,  # kappa null if undefined
                        confusion: [[a refused & b refused, a refused & b answered],
                                    [a answered & b refused, a answered & b answered]]}]
+
+``evaluate.judge_and_score`` adds: ``judge_info`` ({judge: method, model, prompt and its sha256}),
+``generation_errors`` ({model: rows with no response}) and ``params_hash``.
 """
 from __future__ import annotations
 
