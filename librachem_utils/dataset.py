@@ -161,6 +161,26 @@ Params hash `{params_hash}`; library versions: {", ".join(f"{k} {v}" for k, v in
 """
 
 
+def dataset_summary(splits: dict[str, list[dict]], seed_rows: Sequence[dict]) -> dict:
+    """What the data figures need, small enough to commit: request counts and word-count histograms.
+
+    ``requests``: rows per source (``seed`` or ``dataset``), split, mode, intent and label (the seed
+    has no split or mode: None). ``word_counts``: dataset rows per label, field (prompt, chosen,
+    rejected) and length in words.
+    """
+    requests = Counter((None, None, s["intent"], s["label"]) for s in seed_rows)
+    dataset = Counter((split, r["mode"], r["intent"], r["label"]) for split, rows in splits.items() for r in rows)
+    words = Counter((r["label"], field, len(r[field].split()))
+                    for rows in splits.values() for r in rows for field in rephrase.TEXT_FIELDS)
+    return {
+        "requests": [{"source": source, "split": split, "mode": mode, "intent": intent, "label": label, "rows": n}
+                     for source, counts in (("seed", requests), ("dataset", dataset))
+                     for (split, mode, intent, label), n in sorted(counts.items(), key=lambda kv: str(kv[0]))],
+        "word_counts": [{"label": label, "field": field, "words": n_words, "rows": n}
+                        for (label, field, n_words), n in sorted(words.items())],
+    }
+
+
 def make_dataset(cfg, kb: KnowledgeBase, generator: Generator) -> dict:
     """Step 03: rephrase, drop duplicates, render both modes, split, and write the dataset and card."""
     data, seed = cfg.params.data, cfg.params.seed
@@ -179,7 +199,9 @@ def make_dataset(cfg, kb: KnowledgeBase, generator: Generator) -> dict:
                   "near-duplicate Jaccard": data.rephrase.near_duplicate_jaccard, "modes": ", ".join(data.rephrase.modes),
                   "triplets generated": len(triplets), "rows after rephrasing": len(augmented),
                   "exact duplicates dropped": duplicates["exact"], "near duplicates dropped": duplicates["near"]}
-    card = dataset_card(splits=splits, balance=balance_table(read_seed_file(cfg.paths.data / "seeds.jsonl", kb)),
+    seed_rows = [seed.to_dict() for seed in read_seed_file(cfg.paths.data / "seeds.jsonl", kb)]
+    paths.append(io.write_json(cfg.paths.results / "dataset_summary.json", dataset_summary(splits, seed_rows)))
+    card = dataset_card(splits=splits, balance=balance_table(seed_rows),
                         split_report=report, diversity_rows=diversity_rows, rejected=dict(rejected_counts),
                         generation=generation, params_hash=cfg.params_hash, versions=provenance.library_versions())
     paths.append(io.write_text(cfg.paths.dataset / "README.md", card))

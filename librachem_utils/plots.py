@@ -84,26 +84,30 @@ def model_colors(models: Iterable[str]) -> dict[str, str]:
 
 # --- data ------------------------------------------------------------------------------------
 
-def read_dataset(dataset_dir: str | Path) -> list[dict]:
-    """Every row of the split files in a dataset folder (train, test, ...)."""
-    return [row for path in sorted(Path(dataset_dir).glob("*.jsonl")) for row in io.read_jsonl(path, allow_empty=True)]
-
-
-def _count_table(rows: Iterable[dict]) -> np.ndarray:
-    counts = Counter((row["intent"], row["label"]) for row in rows)
+def _count_table(requests: Iterable[dict]) -> np.ndarray:
+    counts = Counter()
+    for row in requests:
+        counts[(row["intent"], row["label"])] += row["rows"]
     return np.array([[counts[(intent, label)] for label in LABELS] for intent in INTENTS])
 
 
+def _summary(source: dict | str | Path) -> dict:
+    return source if isinstance(source, dict) else io.read_json(source)
+
+
 @styled
-def balance_figure(dataset_rows: Sequence[dict] = (), seed_rows: Sequence[dict] = ()) -> Figure:
-    """Heatmaps of requests per intent × label: the seed, then the dataset rows of each mode."""
-    panels = [("seed", seed_rows)] if seed_rows else []
-    for mode in metrics_mod.MODES:
-        mode_rows = [row for row in dataset_rows if row.get("mode") == mode]
-        if mode_rows:
-            panels.append((f"dataset, {mode.upper()} (all splits)", mode_rows))
+def balance_figure(summary: dict | str | Path) -> Figure:
+    """Heatmaps of requests per intent × label: the seed, then the dataset in each mode (all splits).
+
+    ``summary`` is ``results/dataset_summary.json`` (``dataset.dataset_summary``) or its content.
+    """
+    requests = _summary(summary)["requests"]
+    panels = [("seed", [r for r in requests if r["source"] == "seed"])]
+    panels += [(f"dataset, {mode.upper()} (all splits)",
+                [r for r in requests if r["source"] == "dataset" and r["mode"] == mode]) for mode in metrics_mod.MODES]
+    panels = [(title, rows) for title, rows in panels if rows]
     if not panels:
-        raise ValueError("balance_figure needs dataset rows or seed rows")
+        raise ValueError("balance_figure needs request counts of the seed or the dataset")
     fig, axes = _figure(1, len(panels), 2.6 * len(panels) + 1.2, 4.2, sharey=True)
     for ax, (title, rows) in zip(axes[0], panels):
         table = _count_table(rows)
@@ -119,31 +123,37 @@ def balance_figure(dataset_rows: Sequence[dict] = (), seed_rows: Sequence[dict] 
 
 
 @styled
-def lengths_figure(dataset_rows: Sequence[dict]) -> Figure:
-    """Word counts of prompts (by label) and of chosen vs rejected responses (per label)."""
-    if not dataset_rows:
-        raise ValueError("lengths_figure needs dataset rows")
+def lengths_figure(summary: dict | str | Path) -> Figure:
+    """Word counts of prompts (by label) and of chosen vs rejected responses (per label).
+
+    ``summary`` is ``results/dataset_summary.json`` (``dataset.dataset_summary``) or its content.
+    """
+    counts = _summary(summary)["word_counts"]
+    if not counts:
+        raise ValueError("lengths_figure needs word counts of the dataset")
     fig, axes = _figure(1, 3, 11, 3.4)
 
-    def words(rows, field):
-        return [len(row[field].split()) for row in rows]
+    def histogram(ax, request_label, field, **style):
+        part = [c for c in counts if c["label"] == request_label and c["field"] == field]
+        ax.hist([c["words"] for c in part], bins=bins, weights=[c["rows"] for c in part], histtype="step",
+                linewidth=1.5, **style)
 
-    by_label = {label: [row for row in dataset_rows if row["label"] == label] for label in LABELS}
-    longest = max(max(words(dataset_rows, f)) for f in ("prompt", "chosen", "rejected"))
+    longest = max(c["words"] for c in counts)
     bins = np.histogram_bin_edges([0, longest], bins=min(40, longest + 1))
-    for label, rows in by_label.items():
-        axes[0][0].hist(words(rows, "prompt"), bins=bins, histtype="step", linewidth=1.5,
-                        color=LABEL_COLORS[label], label=f"{label} (n = {len(rows)})")
+    for label in LABELS:
+        rows = sum(c["rows"] for c in counts if c["label"] == label and c["field"] == "prompt")
+        histogram(axes[0][0], label, "prompt", color=LABEL_COLORS[label], label=f"{label} (n = {rows})")
     axes[0][0].set_title("prompts")
     for ax, label in zip(axes[0][1:], LABELS):
         for field, color in (("chosen", PALETTE[0]), ("rejected", PALETTE[1])):
-            ax.hist(words(by_label[label], field), bins=bins, histtype="step", linewidth=1.5, color=color, label=field)
+            histogram(ax, label, field, color=color, label=field)
         ax.set_title(f"responses to {label} requests")
     for ax in axes[0]:
         ax.set_xlabel("length (words)")
         ax.legend()
     axes[0][0].set_ylabel("rows")
-    fig.suptitle(f"Text lengths in the dataset ({len(dataset_rows)} rows, all splits and modes)")
+    total = sum(c["rows"] for c in counts if c["field"] == "prompt")
+    fig.suptitle(f"Text lengths in the dataset ({total} rows, all splits and modes)")
     return fig
 
 
@@ -473,10 +483,8 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
     A figure whose input is absent (no metrics, no logs, one judge only...) is skipped with a printed note.
     """
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    dataset_dir, seeds_file = run_dir / "data" / "dataset", run_dir / "data" / "seeds.jsonl"
-    diversity_file, metrics_file = run_dir / "results" / "diversity.json", run_dir / "results" / "metrics.json"
-    dataset = read_dataset(dataset_dir) if dataset_dir.is_dir() else []
-    seeds = io.read_jsonl(seeds_file) if seeds_file.is_file() else []
+    summary_file, diversity_file = run_dir / "results" / "dataset_summary.json", run_dir / "results" / "diversity.json"
+    metrics_file = run_dir / "results" / "metrics.json"
     logs = read_logs(run_dir / "logs") if (run_dir / "logs").is_dir() else {}
     metrics = metrics_mod.read_metrics(metrics_file) if metrics_file.is_file() else None
 
@@ -490,9 +498,8 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         return None
 
     plan = {  # name -> (make, why it is skipped, or None)
-        "fig_balance": (lambda: balance_figure(dataset, seeds),
-                        None if dataset or seeds else f"no dataset in {dataset_dir} and no {seeds_file}"),
-        "fig_lengths": (lambda: lengths_figure(dataset), None if dataset else f"no dataset in {dataset_dir}"),
+        "fig_balance": (lambda: balance_figure(summary_file), None if summary_file.is_file() else f"no {summary_file}"),
+        "fig_lengths": (lambda: lengths_figure(summary_file), None if summary_file.is_file() else f"no {summary_file}"),
         "fig_diversity": (lambda: diversity_figure(diversity_file),
                           None if diversity_file.is_file() else f"no {diversity_file}"),
         "fig_training": (lambda: training_figure(logs),

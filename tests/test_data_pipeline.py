@@ -99,3 +99,15 @@ def test_diversity_before_and_after_rephrasing_is_saved_for_the_figures(smoke_ru
     assert rows[0]["rows"] == len(io.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
     assert rows[1]["rows"] > rows[0]["rows"]
     assert all(0 < r["prompt_distinct_3"] <= 1 for r in rows)
+
+
+def test_dataset_summary_counts_every_row_of_seed_and_dataset(smoke_run):
+    summary = io.read_json(smoke_run.paths.results / "dataset_summary.json")
+    rows = {split: io.read_jsonl(smoke_run.paths.dataset / f"{split}.jsonl") for split in ds.SPLITS}
+    seed_rows = io.read_jsonl(smoke_run.paths.data / "seeds.jsonl")
+    by_source = {s: sum(r["rows"] for r in summary["requests"] if r["source"] == s) for s in ("seed", "dataset")}
+    assert by_source == {"seed": len(seed_rows), "dataset": sum(map(len, rows.values()))}
+    chosen_words = sorted(len(r["chosen"].split()) for split in rows.values() for r in split)
+    hist = [c for c in summary["word_counts"] if c["field"] == "chosen"]
+    assert sum(c["rows"] for c in hist) == len(chosen_words)
+    assert sum(c["words"] * c["rows"] for c in hist) == sum(chosen_words)

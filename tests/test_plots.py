@@ -67,6 +67,7 @@ def test_absent_inputs_are_skipped_with_a_note(tmp_path, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(FIXTURE / "results", run_dir / "results")
     (run_dir / "results" / "diversity.json").unlink()
+    (run_dir / "results" / "dataset_summary.json").unlink()
     written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
     assert sorted(p.name for p in written) == sorted(
         ["fig_main.png", "fig_dilemma.png", "fig_overrefusal.png", "fig_judges.png"] + TABLE_FILES)
@@ -103,3 +104,11 @@ def test_notebook_06_regenerates_the_same_files_through_papermill(saved, tmp_pat
     text = "".join(o.get("text", "") for o in outputs)
     assert "dpo_balanced is more accurate than base" in text
     assert io.read_json(tmp_path / "runs" / "fx" / "timings.json")["06_figures"] > 0
+
+
+def test_committed_figures_are_those_of_the_committed_results(tmp_path):
+    default = params.load(ROOT / "params" / "default.yaml")
+    written = plots.save_all(default.paths.run_dir, tmp_path, formats=("png",))
+    assert len(written) == len(plots.FIGURES) + len(TABLE_FILES)
+    for path in written:
+        assert path.read_bytes() == (default.figures_dir() / path.name).read_bytes(), path.name
