@@ -113,3 +113,22 @@ def test_sampling_is_reproducible_with_a_seed(saved_model):
     first = local_lm.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
     assert first == local_lm.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
     assert first != local_lm.generate(model, tokenizer, PROMPTS, seed=2, **kwargs)
+
+
+def test_transformers_generator_backend_loads_the_saved_model_and_records_invalid_replies(saved_model):
+    """The data generator's transformers backend: from_pretrained on a saved folder, batched generation,
+    and a reply that is not the JSON the instruction asked for kept as the request's error, not a crash."""
+    from librachem_utils import chem_kb, generators
+    from librachem_utils.seeds import Seed
+
+    kb = chem_kb.load_kb()
+    data = params.DataParams(generator={"backend": "transformers",
+                                        "local": {"model_path": str(saved_model), "batch_size": 2, "max_new_tokens": 8}})
+    generator = generators.make_generator(data, kb, seed=1, root=saved_model.parent)
+    assert generator.name == "transformers"
+    seeds = [Seed("properties:acetone", "acetone", "common", "properties", "information", "legitimate"),
+             Seed("synthesis:sarin", "sarin", "cwa", "synthesis", "synthesis", "illegitimate")]
+    requests = generator.craft(seeds, 1)
+    assert [r.seed_id for r in requests] == [s.seed_id for s in seeds]
+    # a random tiny model writes no JSON: each request keeps the validator's reason
+    assert [r.error for r in requests] == ["reply is not a JSON object with a 'prompt' field"] * 2
