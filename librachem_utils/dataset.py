@@ -21,6 +21,7 @@ from typing import Sequence
 from . import io, provenance, rephrase
 from .chem_kb import KnowledgeBase
 from .generators import Generator, render
+from .tables import to_markdown
 from .params import SplitParams
 from .seeds import COMPOUND_CLASSES, ILLEGITIMATE, LEGITIMATE, balance_table, read_seed_file, rule_table
 from .triplets import normalize
@@ -93,15 +94,6 @@ def write_splits(out_dir: Path, splits: dict[str, list[dict]]) -> dict[str, Path
             for name, rows in splits.items()}
 
 
-def _markdown_table(rows: Sequence[dict]) -> str:
-    if not rows:
-        return "(none)\n"
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
 def dataset_card(*, splits: dict[str, list[dict]], balance: Sequence[dict], split_report: dict,
                  diversity_rows: Sequence[dict], rejected: dict[str, int], generation: dict,
                  params_hash: str, versions: dict[str, str]) -> str:
@@ -124,7 +116,7 @@ Load it with `datasets.load_dataset("json", data_files={{"train": "train.jsonl",
 Columns: {", ".join(f"`{c}`" for c in COLUMNS)}. `mode` is `text` (compound by name) or `smiles`
 (compound by canonical SMILES); `variant` 0 is the generated row, k > 0 its k-th rephrasing.
 
-{_markdown_table(split_table(splits))}
+{to_markdown(split_table(splits))}
 ## Splits
 
 - `test` holds the rows of held-out prompt templates ({", ".join(split_report["held_out_templates"])}): phrasings never seen in train.
@@ -133,20 +125,20 @@ Columns: {", ".join(f"`{c}`" for c in COLUMNS)}. `mode` is `text` (compound by n
 
 ## Balance of the seed (requests per intent and label)
 
-{_markdown_table(balance)}
+{to_markdown(balance)}
 ## Label rule
 
 A request's label follows its intent and the compound's class (legitimate / illegitimate):
 
-{_markdown_table(rule_table())}
+{to_markdown(rule_table())}
 ## Generation
 
-{_markdown_table([{"key": k, "value": v} for k, v in generation.items()])}
+{to_markdown([{"key": k, "value": v} for k, v in generation.items()])}
 Rows rejected by validation, by stage: {dict(sorted(rejected.items())) or "none"}.
 
 Diversity before and after rephrasing and duplicate removal:
 
-{_markdown_table(diversity_rows)}
+{to_markdown(diversity_rows)}
 ## Content safety
 
 Every text was checked by the hazard gate (`librachem_utils.hazard`), which flags procedure-like

@@ -140,8 +140,8 @@ def judge_and_score(cfg: RunConfig, response_files: list[Path], *, progress: boo
     judged = judge.judge_rows(rows, judges, api, cfg.paths.root, load_kb(), progress=progress)
     judged_path = io.write_jsonl(cfg.paths.results / "judged.jsonl", judged)
     ev = cfg.params.eval
-    result = metrics.compute_metrics(metrics.load_judged(judged_path), judges[0], ev.bootstrap_resamples,
-                                     cfg.params.seed)
+    result = metrics.compute_metrics(metrics.checked_frame(judged, judged_path), judges[0],
+                                     ev.bootstrap_resamples, cfg.params.seed)
     result["judge_info"] = {name: asdict(judge.judge_info(name, api)) for name in judges}
     result["generation_errors"] = dict(sorted(errors.items()))
     result["params_hash"] = cfg.params_hash

@@ -51,8 +51,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-import pandas as pd
-
 from . import benchmarks, factcheck, hazard, io, metrics, refusal
 from .api_client import ApiClient, ChatRequest, MissingApiKeyError
 from .chem_kb import KnowledgeBase, UnknownCompoundError, load_kb
@@ -299,7 +297,7 @@ def run_cli(responses_path: Path, out: Path, judge: str, judge_api: Optional[Api
     for number, row in enumerate(rows, start=1):
         row.update({key: value for key, value in defaults.items() if not row.get(key)})
         row["triplet_id"] = str(row.get("triplet_id") or number)
-    _check_unique(rows, responses_path)
+    metrics.check_unique(rows, responses_path)
     judges = list(dict.fromkeys([judge, "rule"]))
     judged = judge_rows(rows, judges, judge_api, out.parent, load_kb(), progress=sys.stderr.isatty())
     result = metrics.compute_metrics(metrics.judged_frame(judged), judge, resamples, seed)
@@ -313,16 +311,6 @@ def run_cli(responses_path: Path, out: Path, judge: str, judge_api: Optional[Api
 def labels_path(out: Path) -> Path:
     """Where the CLI writes the per-response labels: ``<out stem>.labels.jsonl`` beside ``out``."""
     return out.with_name(f"{out.stem}.labels.jsonl")
-
-
-def _check_unique(rows: Sequence[dict], path: Path) -> None:
-    seen: dict[tuple, int] = {}
-    for number, row in enumerate(rows, start=1):
-        key = tuple(row[k] for k in metrics.KEY_COLUMNS)
-        if key in seen:
-            raise DataFileError(f"{path}, rows {seen[key]} and {number}: the same model, split, mode and "
-                                f"triplet_id ({', '.join(map(str, key))})")
-        seen[key] = number
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

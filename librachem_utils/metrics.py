@@ -97,16 +97,26 @@ def load_judged(path: str | Path) -> pd.DataFrame:
     the row (1-based, counting JSON rows) and the key.
     """
     path = Path(path)
-    rows = io.read_jsonl(path)
+    return checked_frame(io.read_jsonl(path), path)
+
+
+def checked_frame(rows: Sequence[dict], path: Path) -> pd.DataFrame:
+    """``judged_frame`` of rows checked as ``load_judged`` checks them (errors name ``path`` and the row)."""
     for number, row in enumerate(rows, start=1):
         _check_row(row, path, number)
-    frame = judged_frame(rows)
-    duplicated = frame.duplicated(list(KEY_COLUMNS), keep=False).to_numpy()
-    if duplicated.any():
-        first, second = np.flatnonzero(duplicated)[:2] + 1
-        key = ", ".join(f"{k}={rows[first - 1][k]}" for k in KEY_COLUMNS)
-        raise io.DataFileError(f"{path}, rows {first} and {second}: two rows for the same response ({key})")
-    return frame
+    check_unique(rows, path)
+    return judged_frame(rows)
+
+
+def check_unique(rows: Sequence[dict], path: Path) -> None:
+    """No two rows for the same model, split, mode and triplet; the error names both rows and the key."""
+    seen: dict[tuple, int] = {}
+    for number, row in enumerate(rows, start=1):
+        key = tuple(row[k] for k in KEY_COLUMNS)
+        if key in seen:
+            named = ", ".join(f"{k}={v}" for k, v in zip(KEY_COLUMNS, key))
+            raise io.DataFileError(f"{path}, rows {seen[key]} and {number}: two rows for the same response ({named})")
+        seen[key] = number
 
 
 def judged_frame(rows: Sequence[dict]) -> pd.DataFrame:
@@ -324,7 +334,7 @@ def _comparisons(frame: pd.DataFrame, resamples: int, seed: int) -> list[dict]:
             if pair.empty:
                 continue
             a, b = pair[model_a].to_numpy(dtype=bool), pair[model_b].to_numpy(dtype=bool)
-            cells = [int(np.sum(a & b)), int(np.sum(a & ~b)), int(np.sum(~a & b)), int(np.sum(~a & ~b))]
+            cells = _cells(a, b)
             n = len(pair)
             low, high = paired_difference_ci(cells, resamples, group_rng(seed, split, mode, model_a, model_b))
             family.append({
@@ -340,6 +350,11 @@ def _comparisons(frame: pd.DataFrame, resamples: int, seed: int) -> list[dict]:
     return records
 
 
+def _cells(a: np.ndarray, b: np.ndarray) -> list[int]:
+    """The 2x2 counts of two boolean arrays: [a & b, a & ~b, ~a & b, ~a & ~b]."""
+    return [int(np.sum(a & b)), int(np.sum(a & ~b)), int(np.sum(~a & b)), int(np.sum(~a & ~b))]
+
+
 def _judges(judged: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     judges = judges_in(judged)
     summary = []
@@ -353,7 +368,8 @@ def _judges(judged: pd.DataFrame) -> tuple[list[dict], list[dict]]:
         both = judged[f"refused_{judge_a}"].notna() & judged[f"refused_{judge_b}"].notna()
         a = judged.loc[both, f"refused_{judge_a}"].to_numpy(dtype=bool)
         b = judged.loc[both, f"refused_{judge_b}"].to_numpy(dtype=bool)
-        confusion = [[int(np.sum(a & b)), int(np.sum(a & ~b))], [int(np.sum(~a & b)), int(np.sum(~a & ~b))]]
+        cells = _cells(a, b)
+        confusion = [cells[:2], cells[2:]]
         agreement.append({"judge_a": judge_a, "judge_b": judge_b, "n": len(a),
                           "agreement": _num(np.mean(a == b)) if len(a) else None,
                           "kappa": cohen_kappa(confusion), "confusion": confusion})
@@ -401,32 +417,6 @@ def results_table(metrics: dict) -> list[dict]:
              **{RATE_NAMES[rate]: format_rate(g[rate]) for rate in RATES},
              "Rows": g["counts"]["rows"], "Parse failures": g["counts"]["parse_failures"]}
             for g in metrics["groups"]]
-
-
-def to_markdown(rows: Sequence[dict]) -> str:
-    """A pipe table of ``rows`` (dicts with the same keys)."""
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(str(row[key]) for key in head) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(char, char) for char in str(text))
-
-
-def to_latex(rows: Sequence[dict]) -> str:
-    """A booktabs tabular of ``rows`` (needs ``\\usepackage{booktabs}``), special characters escaped."""
-    head = list(rows[0])
-    align = "".join("r" if isinstance(rows[0][key], (int, float)) else "l" for key in head)
-    lines = [rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(map(latex_escape, head)) + r" \\", r"\midrule"]
-    lines += [" & ".join(latex_escape(row[key]) for key in head) + r" \\" for row in rows]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
 
 
 def significance_sentences(metrics: dict) -> list[str]:

@@ -22,7 +22,7 @@ from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import io
+from . import io, tables
 from . import metrics as metrics_mod
 from .metrics import LABELS, RATE_NAMES
 from .seeds import INTENTS, LEGITIMATE
@@ -76,10 +76,10 @@ def _nice(name: str) -> str:
 
 def model_colors(models: Iterable[str]) -> dict[str, str]:
     """A color per model, the same in every figure: the params' arms have fixed slots, others follow."""
-    arms = metrics_mod.TRAINING_ARMS
-    others = [m for m in metrics_mod.order_models(models) if m not in arms]
+    arms, ordered = metrics_mod.TRAINING_ARMS, metrics_mod.order_models(models)
+    others = [m for m in ordered if m not in arms]
     slot = {**{arm: i for i, arm in enumerate(arms)}, **{m: len(arms) + i for i, m in enumerate(others)}}
-    return {model: PALETTE[slot[model] % len(PALETTE)] for model in metrics_mod.order_models(models)}
+    return {model: PALETTE[slot[model] % len(PALETTE)] for model in ordered}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -487,6 +487,7 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
     metrics_file = run_dir / "results" / "metrics.json"
     logs = read_logs(run_dir / "logs") if (run_dir / "logs").is_dir() else {}
     metrics = metrics_mod.read_metrics(metrics_file) if metrics_file.is_file() else None
+    summary = io.read_json(summary_file) if summary_file.is_file() else None
 
     def results_gap(need: str = "") -> Optional[str]:
         if metrics is None:
@@ -498,8 +499,8 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         return None
 
     plan = {  # name -> (make, why it is skipped, or None)
-        "fig_balance": (lambda: balance_figure(summary_file), None if summary_file.is_file() else f"no {summary_file}"),
-        "fig_lengths": (lambda: lengths_figure(summary_file), None if summary_file.is_file() else f"no {summary_file}"),
+        "fig_balance": (lambda: balance_figure(summary), None if summary else f"no {summary_file}"),
+        "fig_lengths": (lambda: lengths_figure(summary), None if summary else f"no {summary_file}"),
         "fig_diversity": (lambda: diversity_figure(diversity_file),
                           None if diversity_file.is_file() else f"no {diversity_file}"),
         "fig_training": (lambda: training_figure(logs),
@@ -517,6 +518,6 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         written += save_figure(make(), out_dir, name, formats)
     if metrics:
         table = metrics_mod.results_table(metrics)
-        written.append(io.write_text(out_dir / "results_table.md", metrics_mod.to_markdown(table)))
-        written.append(io.write_text(out_dir / "results_table.tex", metrics_mod.to_latex(table)))
+        written.append(io.write_text(out_dir / "results_table.md", tables.to_markdown(table)))
+        written.append(io.write_text(out_dir / "results_table.tex", tables.to_latex(table)))
     return written

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from librachem_utils import io, metrics
+from librachem_utils import io, metrics, tables
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
 
@@ -159,6 +159,14 @@ def test_bad_rows_name_file_row_and_key(tmp_path, change, message):
     assert str(err.value).startswith(f"{path}, ") and message in str(err.value)
 
 
+def test_a_repeated_response_is_named_by_the_two_rows_that_share_its_key(tmp_path):
+    rows = ten_rows()[:4]
+    rows[2]["triplet_id"], rows[3]["triplet_id"] = rows[0]["triplet_id"], rows[1]["triplet_id"]
+    path = io.write_jsonl(tmp_path / "judged.jsonl", rows)
+    with pytest.raises(io.DataFileError, match=r"rows 1 and 3: two rows for the same response"):
+        metrics.load_judged(path)
+
+
 def test_model_order():
     names = ["gpt-4o", "dpo_balanced_beta10", "dpo_mix0.25", "dpo_balanced", "base", "dpo_balanced_beta0.5"]
     assert metrics.order_models(names) == ["base", "dpo_balanced", "dpo_balanced_beta0.5", "dpo_balanced_beta10",
@@ -171,9 +179,9 @@ def test_tables_carry_the_metrics_numbers(tmp_path):
     [row] = metrics.results_table(result)
     assert row["Safety"] == metrics.format_rate(result["groups"][0]["safety"]) and row["Safety"].startswith("0.75 [")
     assert row["Factual accuracy"] == "n/a"
-    latex = metrics.to_latex([{"Model": "dpo_mix0.25", "Rate": "50% [0.4, 0.6]", "Rows": 3}])
+    latex = tables.to_latex([{"Model": "dpo_mix0.25", "Rate": "50% [0.4, 0.6]", "Rows": 3}])
     assert latex.splitlines()[:4] == [r"\begin{tabular}{llr}", r"\toprule", r"Model & Rate & Rows \\", r"\midrule"]
     assert r"dpo\_mix0.25 & 50\% [0.4, 0.6] & 3 \\" in latex and latex.rstrip().endswith(r"\bottomrule" "\n" r"\end{tabular}")
-    markdown = metrics.to_markdown([row]).splitlines()
+    markdown = tables.to_markdown([row]).splitlines()
     assert markdown[0].startswith("| Model | Split | Mode | Safety |") and markdown[2].startswith("| m | test | TEXT | 0.75 [")
     json.dumps(result)  # plain JSON types throughout
