@@ -47,6 +47,13 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, padding_side: str = "l
     return tokenizer
 
 
+def adapter_base(adapter_dir: str | Path) -> str:
+    """What an adapter folder's ``adapter_config.json`` names as its base, resolved like any model folder."""
+    from peft import PeftConfig
+
+    return resolve_source(PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path)
+
+
 def load_for_generation(model_dir: str | Path, *, dtype: Optional[torch.dtype] = None,
                         device: Optional[str] = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a saved model, adapter folder or pointer for generation: eval mode, left padding, pad token set.
@@ -59,9 +66,9 @@ def load_for_generation(model_dir: str | Path, *, dtype: Optional[torch.dtype] =
     if dtype is None:
         dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
     if is_adapter_dir(model_dir):
-        from peft import PeftConfig, PeftModel
+        from peft import PeftModel
 
-        base_source = resolve_source(PeftConfig.from_pretrained(str(model_dir)).base_model_name_or_path)
+        base_source = adapter_base(model_dir)
         base = AutoModelForCausalLM.from_pretrained(base_source, dtype=dtype)
         model = PeftModel.from_pretrained(base, str(model_dir))
     else:
@@ -88,7 +95,8 @@ def generate(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts
 
     prepare_tokenizer(tokenizer, "left")
     texts = [format_prompt(template, prompt) for prompt in prompts]
-    order = sorted(range(len(texts)), key=lambda i: len(tokenizer(texts[i]).input_ids))
+    lengths = [len(ids) for ids in tokenizer(texts).input_ids] if texts else []
+    order = sorted(range(len(texts)), key=lengths.__getitem__)
     answers: list[str] = [""] * len(texts)
     device = next(model.parameters()).device
     sampling = {"do_sample": True, "temperature": temperature} if do_sample else {"do_sample": False}

@@ -43,9 +43,9 @@ import torch
 from accelerate import PartialState
 from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
-from . import io, provenance
+from . import io, provenance, tables
 from . import params as params_mod
-from .local_lm import POINTER_FILE, format_prompt, prepare_tokenizer, resolve_source
+from .local_lm import POINTER_FILE, adapter_base, format_prompt, prepare_tokenizer, resolve_source
 from .params import TinyModelParams, TrainParams
 
 LABELS = ("legitimate", "illegitimate")
@@ -88,9 +88,13 @@ class DeviceSettings:
     def dtype(self) -> torch.dtype:
         return torch.bfloat16 if self.bf16 else torch.float32
 
+    @property
+    def dtype_name(self) -> str:
+        return str(self.dtype).replace("torch.", "")
+
     def describe(self) -> str:
         where = f"cuda ({self.gpu})" if self.device == "cuda" else f"cpu ({self.torch_threads} threads)"
-        weights = "4-bit nf4 (QLoRA)" if self.load_in_4bit else str(self.dtype).replace("torch.", "")
+        weights = "4-bit nf4 (QLoRA)" if self.load_in_4bit else self.dtype_name
         return f"{where}, weights {weights}, bf16 {self.bf16}, gradient checkpointing {self.gradient_checkpointing}"
 
 
@@ -272,8 +276,7 @@ def dpo_records(rows: Sequence[dict], template: str) -> list[dict]:
 _PRETOKENIZE = r"[^\W\d_]+\s*|\d\s*|[^\w\s]+\s*|_+\s*|\s+"
 
 
-def train_tokenizer(texts: Sequence[str], vocab_size: int, *, model_max_length: int = 512,
-                    padding_side: str = "left"):
+def train_tokenizer(texts: Sequence[str], vocab_size: int, *, model_max_length: int = 512):
     """A byte-level BPE tokenizer trained on ``texts``, with <pad>, <s> (prepended) and </s>."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
@@ -290,7 +293,7 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int, *, model_max_length: 
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", tokenizer.token_to_id("<s>"))])
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   padding_side=padding_side, model_max_length=model_max_length)
+                                   padding_side="left", model_max_length=model_max_length)
 
 
 def build_tiny_model(tokenizer, tiny: TinyModelParams, seed: int):
@@ -315,20 +318,19 @@ def build_tiny_model(tokenizer, tiny: TinyModelParams, seed: int):
 
 # --- loading for training --------------------------------------------------------------------
 
-def load_model(source: str | Path, settings: DeviceSettings, *, quantize: Optional[bool] = None):
+def load_model(source: str | Path, settings: DeviceSettings):
     """A causal LM for training: 4-bit nf4 (prepared for k-bit training) or plain, on the picked device."""
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    quantize = settings.load_in_4bit if quantize is None else quantize
     kwargs: dict = {"dtype": settings.dtype}
-    if quantize:
+    if settings.load_in_4bit:
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=settings.dtype,
             bnb_4bit_use_double_quant=True)
     if settings.device == "cuda":
         kwargs["device_map"] = {"": PartialState().local_process_index}
     model = AutoModelForCausalLM.from_pretrained(str(source), **kwargs)
-    if quantize:
+    if settings.load_in_4bit:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=settings.gradient_checkpointing)
@@ -355,7 +357,7 @@ def _trainer_args(train: TrainParams, settings: DeviceSettings, output_dir: Path
         gradient_accumulation_steps=train.gradient_accumulation_steps, lr_scheduler_type=train.lr_scheduler,
         logging_steps=1, save_strategy="no", report_to="none", bf16=settings.bf16,
         activation_checkpointing=settings.gradient_checkpointing, use_cpu=settings.device == "cpu",
-        seed=seed, data_seed=seed, disable_tqdm=not progress, dataloader_num_workers=0,
+        seed=seed, data_seed=seed, disable_tqdm=not progress, dataloader_num_workers=0, max_length=train.max_length,
     )
 
 
@@ -606,7 +608,7 @@ def _pretrain(stage: Stage, ctx: Context, folder: Path) -> dict:
         log = StepLog(stage.arm, stage.phase)
         args = SFTConfig(**_trainer_args(train, ctx.settings, folder, ctx.seed, ctx.progress),
                          max_steps=tiny.pretrain_steps, learning_rate=tiny.pretrain_lr,
-                         warmup_steps=tiny.pretrain_warmup_steps, max_length=train.max_length)
+                         warmup_steps=tiny.pretrain_warmup_steps)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list([{"text": t} for t in texts]),
                              processing_class=tokenizer, callbacks=[log])
         record.update(_fit(trainer, log, ctx.progress))
@@ -626,7 +628,7 @@ def _sft(stage: Stage, ctx: Context, folder: Path, rows: list[dict]) -> dict:
     tokenizer = load_tokenizer(source)
     log = StepLog(stage.arm, stage.phase)
     args = SFTConfig(**_trainer_args(train, ctx.settings, folder, ctx.seed, ctx.progress), max_steps=train.sft_steps,
-                     learning_rate=train.sft_lr, warmup_steps=train.sft_warmup_steps, max_length=train.max_length)
+                     learning_rate=train.sft_lr, warmup_steps=train.sft_warmup_steps)
     trainer = SFTTrainer(model=load_model(source, ctx.settings), args=args, processing_class=tokenizer,
                          train_dataset=Dataset.from_list(sft_records(rows, train.prompt_template)),
                          peft_config=lora_config(train), callbacks=[log])
@@ -642,10 +644,9 @@ def _sft(stage: Stage, ctx: Context, folder: Path, rows: list[dict]) -> dict:
 
 def merge_adapter(adapter_dir: Path, out_dir: Path, settings: DeviceSettings) -> None:
     """Merge a LoRA adapter into its base, loaded unquantized in the compute dtype, and save it with the tokenizer."""
-    from peft import PeftConfig, PeftModel
+    from peft import PeftModel
 
-    base_source = resolve_source(PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path)
-    base = load_model(base_source, settings, quantize=False)
+    base = load_model(adapter_base(adapter_dir), replace(settings, load_in_4bit=False))
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
     merged.save_pretrained(out_dir)
     load_tokenizer(adapter_dir).save_pretrained(out_dir)
@@ -660,8 +661,7 @@ def _dpo_trainer(source: str, rows: list[dict], beta: float, steps: int, ctx: Co
     losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, train.dpo_sft_weight]} \
         if train.dpo_sft_weight else {"loss_type": ["sigmoid"]}
     args = DPOConfig(**_trainer_args(train, settings, output_dir, ctx.seed, ctx.progress), max_steps=steps,
-                     learning_rate=train.dpo_lr, warmup_steps=train.dpo_warmup_steps, beta=beta,
-                     max_length=train.max_length, **losses)
+                     learning_rate=train.dpo_lr, warmup_steps=train.dpo_warmup_steps, beta=beta, **losses)
     return DPOTrainer(model=load_model(source, settings), args=args, processing_class=load_tokenizer(source),
                       train_dataset=Dataset.from_list(dpo_records(rows, train.prompt_template)),
                       peft_config=lora_config(train), callbacks=[log])
@@ -760,22 +760,20 @@ def model_card(stage: Stage, record: dict, ctx: Context, folder: Path) -> str:
               + (f"; modes {data['modes']}" if data.get("modes") else "") + ".", ""]
     lines += ["## Parameters", "", "```json", json.dumps(train.model_dump(mode="json"), indent=2, sort_keys=True), "```", ""]
     if record.get("final_metrics"):
-        lines += ["## Final training metrics", "", "| metric | value |", "| --- | --- |"]
-        lines += [f"| {key} | {value:.4g} |" if isinstance(value, float) else f"| {key} | {value} |"
-                  for key, value in record["final_metrics"].items()]
-        lines += ["", f"{record['steps']} steps, {record['train_runtime_s']} s, {record['tokens_per_s']} tokens/s, "
+        lines += ["## Final training metrics", "", tables.to_markdown(
+            [{"metric": key, "value": f"{value:.4g}" if isinstance(value, float) else value}
+             for key, value in record["final_metrics"].items()])]
+        lines += [f"{record['steps']} steps, {record['train_runtime_s']} s, {record['tokens_per_s']} tokens/s, "
                   f"peak memory {record['peak_memory_mb']} MB ({record['memory_kind']}).", ""]
     if record.get("heldout"):
         lines += ["## Held-out reward accuracy", "",
                   "Share of held-out triplets whose implicit DPO reward beta * (log p_policy - log p_ref) is higher "
                   "for the chosen answer; the reference is this adapter's base with the adapter disabled.", "",
-                  "| split | triplets | accuracy | legitimate | illegitimate |", "| --- | --- | --- | --- | --- |"]
-        for split, result in record["heldout"].items():
-            by = result["by_label"]
-            lines.append(f"| {split} | {result['n']} | {result['reward_accuracy']:.3f} | "
-                         + " | ".join(f"{by[label]['reward_accuracy']:.3f}" if label in by else "-" for label in LABELS)
-                         + " |")
-        lines.append("")
+                  tables.to_markdown([
+                      {"split": split, "triplets": result["n"], "accuracy": f"{result['reward_accuracy']:.3f}",
+                       **{label: f"{result['by_label'][label]['reward_accuracy']:.3f}" if label in result["by_label"]
+                          else "-" for label in LABELS}}
+                      for split, result in record["heldout"].items()])]
     lines += ["## Load", "", "```python"]
     if adapter:
         lines += ["from peft import AutoPeftModelForCausalLM", "from transformers import AutoTokenizer", "",
@@ -784,15 +782,15 @@ def model_card(stage: Stage, record: dict, ctx: Context, folder: Path) -> str:
                   "merged = model.merge_and_unload()  # a plain model with the adapter folded in"]
     else:
         lines += ["from transformers import AutoModelForCausalLM, AutoTokenizer", "",
-                  f'model = AutoModelForCausalLM.from_pretrained("{resolve_source(folder) if train.base_model else folder}")',
-                  f'tokenizer = AutoTokenizer.from_pretrained("{resolve_source(folder) if train.base_model else folder}")']
+                  f'model = AutoModelForCausalLM.from_pretrained("{resolve_source(folder)}")',
+                  f'tokenizer = AutoTokenizer.from_pretrained("{resolve_source(folder)}")']
     lines += ["```", "", f"Or `librachem_utils.local_lm.load_for_generation(\"{folder}\")` (eval mode, left padding).",
               f"Prompts use the template `{json.dumps(train.prompt_template)}`.", ""]
     if adapter:
         lines += ["The adapter's base (named in `adapter_config.json`) is "
                   + ("the base model." if stage.phase == "sft" else
                      f"the `{stage.parent}` adapter merged into the base model (`{record['source']}`)."), ""]
-    lines += [f"Libraries: {', '.join(f'{k} {v}' for k, v in provenance.library_versions().items())}.", ""]
+    lines += [f"Libraries: {', '.join(f'{k} {v}' for k, v in record['versions'].items())}.", ""]
     return "\n".join(lines)
 
 
@@ -814,7 +812,7 @@ def compare_lora_qlora(ctx: Context) -> dict:
             started = time.perf_counter()
             stats = _fit(trainer, log, ctx.progress)
             stats["wall_s"] = round(time.perf_counter() - started, 2)
-        stats["weights"] = "4-bit nf4" if quantize else str(settings.dtype).replace("torch.", "")
+        stats["weights"] = "4-bit nf4" if quantize else settings.dtype_name
         sides[name] = stats
         del trainer
     lora, qlora = sides["lora"], sides["qlora_4bit"]
@@ -927,8 +925,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         cfg = params_mod.load(args.params)
         arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
-        for arm in arms or []:
-            arm_stages(arm, cfg.params.train)
         metrics = train_arms(cfg, arms, force=args.force, progress=not args.no_progress)
     except (params_mod.ParamsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
