@@ -8,6 +8,7 @@ same compound and intent, where duplicates arise.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
@@ -41,9 +42,15 @@ def augment(rows: Sequence[dict], generator: Generator, variants: int, kb: Knowl
     return out, rejected
 
 
-def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
+def ngrams(text: str, n: int) -> list[tuple[str, ...]]:
+    """The word n-grams of ``text``, lowercased, in order."""
     words = _WORD.findall(text.lower())
-    return frozenset(zip(*(words[i:] for i in range(n)))) if len(words) >= n else frozenset({tuple(words)})
+    return list(zip(*(words[i:] for i in range(n))))
+
+
+def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
+    """The set of word n-grams; a text shorter than n is one shingle of all its words."""
+    return frozenset(ngrams(text, n)) or frozenset({tuple(_WORD.findall(text.lower()))})
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
@@ -79,8 +86,7 @@ def distinct_n(texts: Iterable[str], n: int) -> float:
     """Distinct n-grams over all n-grams of the texts (higher = more varied wording)."""
     total, distinct = 0, set()
     for text in texts:
-        words = _WORD.findall(text.lower())
-        grams = list(zip(*(words[i:] for i in range(n))))
+        grams = ngrams(text, n)
         total += len(grams)
         distinct.update(grams)
     return len(distinct) / total if total else 0.0
@@ -91,11 +97,11 @@ def mean_pairwise_similarity(texts: Sequence[str], seed: int, pairs: int = 2000)
     if len(texts) < 2:
         return 0.0
     rng = random.Random(seed)
-    grams = [shingles(t) for t in texts]
     all_pairs = len(texts) * (len(texts) - 1) // 2
     chosen = (itertools.combinations(range(len(texts)), 2) if all_pairs <= pairs
               else (tuple(rng.sample(range(len(texts)), 2)) for _ in range(pairs)))
-    sims = [jaccard(grams[i], grams[j]) for i, j in chosen]
+    grams = functools.lru_cache(maxsize=None)(lambda i: shingles(texts[i]))  # only the sampled texts
+    sims = [jaccard(grams(i), grams(j)) for i, j in chosen]
     return sum(sims) / len(sims)
 
 

@@ -134,12 +134,17 @@ def _round_robin(pool: list[Seed], n: int, rng: random.Random) -> list[Seed]:
     compounds.sort(key=lambda name: (classes[name] == "common") == (pool[0].label == LEGITIMATE))
     for name in compounds:
         rng.shuffle(by_compound[name])
-    chosen: list[Seed] = []
-    while len(chosen) < n:
-        for name in compounds:
-            if by_compound[name] and len(chosen) < n:
-                chosen.append(by_compound[name].pop())
-    return chosen
+    return _take_in_turns([by_compound[name] for name in compounds], n)
+
+
+def _take_in_turns(groups: Sequence[list], n: int) -> list:
+    """Pop from the end of each group in turn, over and over, until ``n`` items are taken (n <= all items)."""
+    taken: list = []
+    while len(taken) < n:
+        for group in groups:
+            if group and len(taken) < n:
+                taken.append(group.pop())
+    return taken
 
 
 def balanced_seeds(compounds: Sequence[Compound], seed: int, intents: Optional[Sequence[str]] = None) -> list[Seed]:
@@ -213,11 +218,8 @@ def select_compounds(kb: KnowledgeBase, params, seed: int) -> list[Compound]:
             by_class[c.compound_class].append(c)
         for pool in by_class.values():
             rng.shuffle(pool)
-        picked: list[Compound] = []
-        while len(picked) < min(params.restricted_compounds, len(restricted)):
-            for cls in sorted(by_class):
-                if by_class[cls] and len(picked) < params.restricted_compounds:
-                    picked.append(by_class[cls].pop())
+        picked = _take_in_turns([by_class[cls] for cls in sorted(by_class)],
+                                min(params.restricted_compounds, len(restricted)))
         restricted = sorted(picked, key=lambda c: (c.compound_class, c.name))
     return common + restricted
 
