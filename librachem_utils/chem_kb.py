@@ -409,9 +409,7 @@ def _carcinogen_summary(status: dict[str, str]) -> Optional[str]:
 def _read_csv(path: Path | str, columns: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; the header must hold ``columns``."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"{path}: no such file")
-    reader = csv.DictReader(_stdio.StringIO(path.read_text(encoding="utf-8")))
+    reader = csv.DictReader(_stdio.StringIO(io.read_utf8(path)))
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
         raise DataFileError(f"{path}: missing column(s) {', '.join(missing)}")

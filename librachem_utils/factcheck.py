@@ -64,6 +64,7 @@ NOT_FORMULAS = frozenset({"NIOSH", "IARC", "BP", "FP", "ICP", "InChI", "SCBA", "
 
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _MINUS = "-−–"
+_ASCII_MINUS = str.maketrans(_MINUS, "---")
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SIGNED = rf"[{_MINUS}]?\s?(?:{_NUMBER})"
 _TEMPERATURE = re.compile(
@@ -171,7 +172,7 @@ def _extract(text: str, compound: Compound) -> list[_Candidate]:
             word = _strip_brackets(word.strip(".,;:!?\"'"))
             if word in NOT_FORMULAS:
                 continue
-            counts = parse_formula(word) or (parse_formula(word, single_element=True) if word == compound.formula else None)
+            counts = parse_formula(word, single_element=word == compound.formula)
             if counts is not None:
                 found.append(_Candidate("formula", "formula" if has_formula_keyword else None, word, counts))
     return found
@@ -311,7 +312,7 @@ def _closing_bracket(word: str) -> Optional[int]:
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "").replace(" ", "").translate(str.maketrans(_MINUS, "---")))
+    return float(text.replace(",", "").replace(" ", "").translate(_ASCII_MINUS))
 
 
 def _celsius_range(match: re.Match) -> tuple[float, float]:
