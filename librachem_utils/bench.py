@@ -111,18 +111,12 @@ class _LocalApi:
     """The local server plus what the pipeline needs to craft requests through it."""
 
     def __init__(self, workdir: Path):
-        from .chem_kb import load_kb
-        from .generators import OfflineGenerator
-        from .seeds import INTENTS, balanced_seeds
-
         os.environ.setdefault(LOCAL_KEY_ENV, "sk-local-bench")
         no_proxy = os.environ.get("NO_PROXY", "")
         if "127.0.0.1" not in no_proxy:  # a proxy set in the environment must not see local traffic
             os.environ["NO_PROXY"] = os.environ["no_proxy"] = ",".join(filter(None, [no_proxy, "127.0.0.1", "localhost"]))
         self.workdir = workdir
-        self.kb = load_kb()
-        self.offline = OfflineGenerator(self.kb, seed=13)
-        self.seeds = balanced_seeds(self.kb.common() + self.kb.restricted(), seed=13, intents=list(INTENTS))
+        self.kb, self.offline, self.seeds = offline_setup()
         self.runs = 0
 
     def api(self, base_url: str, *, concurrency: int, rpm: Optional[float] = None):
@@ -216,7 +210,6 @@ def bench_api(sizes: Sizes, workdir: Path) -> list[Row]:
                     details={"seconds": cold_s, "items": len(items), "ideal_per_s": ideal, "failed": failed}))
     rows.append(Row(f"API speed-up, concurrency {sizes.concurrency} vs 1", rate / seq_rate, "x", goal=">= 15x",
                     met=rate / seq_rate >= 15))
-    sent_warm = warm_client.usage.requests_sent + cache_client.usage.requests_sent - len(prompts)
     share = client_warm_s / client_cold_s
     rows.append(Row("Cache: warm rerun / cold run (API client)", share * 100, "%", goal="< 5%",
                     met=share < 0.05 and all(r.cached for r in warm_results) and all(r.ok for r in cold_results),
@@ -224,7 +217,7 @@ def bench_api(sizes: Sizes, workdir: Path) -> list[Row]:
                     details={"warm_s": client_warm_s, "cold_s": client_cold_s}))
     share = warm_s / cold_s
     rows.append(Row("Cache: warm rerun / cold run (crafting step)", share * 100, "%", goal="< 5%",
-                    met=share < 0.05 and warm_items == items and sent_warm == 0,
+                    met=share < 0.05 and warm_items == items and warm_client.usage.requests_sent == 0,
                     note=f"{len(items)} items: {warm_s * 1000:.0f} ms warm vs {cold_s:.2f} s cold; "
                          f"{warm_client.usage.requests_sent} requests sent on the warm run",
                     details={"warm_s": warm_s, "cold_s": cold_s, "requests_sent_warm": warm_client.usage.requests_sent,
@@ -263,15 +256,22 @@ def judge_texts(root: Path, limit: int = 2000) -> tuple[list[str], str]:
     return _about_100_words(offline_texts(limit), limit), "responses from the offline generator"
 
 
-def offline_texts(limit: int) -> list[str]:
-    """Chosen and rejected responses (TEXT mode) that the offline generator writes for ``limit`` seeds."""
+def offline_setup():
+    """(knowledge base, offline generator, balanced seed over every compound), all seeded with 13."""
     from .chem_kb import load_kb
-    from .generators import OfflineGenerator, render
+    from .generators import OfflineGenerator
     from .seeds import balanced_seeds
 
     kb = load_kb()
-    gen = OfflineGenerator(kb, seed=13)
-    requests = gen.craft(balanced_seeds(kb.common() + kb.restricted(), seed=13)[:limit], per_seed=1)
+    return kb, OfflineGenerator(kb, seed=13), balanced_seeds(kb.compounds, seed=13)
+
+
+def offline_texts(limit: int) -> list[str]:
+    """Chosen and rejected responses (TEXT mode) that the offline generator writes for ``limit`` seeds."""
+    from .generators import render
+
+    kb, gen, seeds = offline_setup()
+    requests = gen.craft(seeds[:limit], per_seed=1)
     texts = []
     for req, resp in zip(requests, gen.respond(requests)):
         compound = kb.lookup(req.compound)
@@ -342,9 +342,9 @@ def bench_generation(sizes: Sizes, workdir: Path) -> list[Row]:
             outputs = local_lm.generate(model, tokenizer, prompts, template=template, batch_size=batch_size,
                                         max_new_tokens=sizes.generation_tokens, progress=False)
             timings[batch_size] = time.perf_counter() - started
-            new_tokens = sum(len(tokenizer(o).input_ids) for o in outputs)
     finally:
         torch.set_num_threads(threads)
+    new_tokens = sum(len(tokenizer(o).input_ids) for o in outputs)
     speedup = timings[1] / timings[16]
     return [Row(name, speedup, "x", goal=">= 4x", met=speedup >= 4,
                 note=f"{len(prompts)} prompts x {sizes.generation_tokens} new tokens on CPU (1 thread): "

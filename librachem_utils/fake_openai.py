@@ -42,6 +42,9 @@ class FakeHTTPError(Exception):
         self.message = message
 
 
+FAULT_KINDS = ("server_error", "rate_limited", "timeout", "malformed", "truncated")
+
+
 @dataclass
 class Faults:
     """Shares of (body, attempt) pairs answered with each fault; the shares add up to at most 1."""
@@ -61,7 +64,7 @@ class Faults:
             return None
         digest = hashlib.sha256(f"{body_key}|{attempt}".encode()).digest()
         draw = int.from_bytes(digest[:8], "big") / 2**64
-        for kind in ("server_error", "rate_limited", "timeout", "malformed", "truncated"):
+        for kind in FAULT_KINDS:
             draw -= getattr(self, kind)
             if draw < 0:
                 return kind
@@ -239,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         attempt, retry_after = fake._admit(body_key, self.headers.get("Authorization", ""))
         if retry_after is not None:
             fake._record(arrived, body_key, "rate_limit")
-            self._send_json(429, _error_body(429, "rate limit"), {"Retry-After": f"{retry_after:.3f}"})
+            self._send_429(retry_after)
             return
         fault = fake.faults.pick(body_key, attempt)
         if fault in ("server_error", "rate_limited", "malformed", "timeout"):
@@ -265,9 +268,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "server_error":
             self._send_json(500, _error_body(500, "internal error"))
         elif fault == "rate_limited":
-            self._send_json(429, _error_body(429, "rate limit"), {"Retry-After": f"{retry_after_s:.3f}"})
+            self._send_429(retry_after_s)
         else:
             self._send_bytes(200, b'{"id": "chatcmpl-broken", "choices": [{"mess')
+
+    def _send_429(self, retry_after_s: float) -> None:
+        self._send_json(429, _error_body(429, "rate limit"), {"Retry-After": f"{retry_after_s:.3f}"})
 
     def _send_json(self, status: int, payload: dict, headers: Optional[dict] = None) -> None:
         self._send_bytes(status, json.dumps(payload).encode(), headers)
@@ -317,10 +323,12 @@ def pipeline_responder(messages: list[dict]) -> str:
     if content.startswith(REPHRASE_PROMPT.split("'", 1)[0]) and "\n\nText: " in content:
         return json.dumps({"text": _after("\n\nText: ", content, "\n(Variant ").strip()})
     name_match = _NAME_IN_RESPONSE.search(content)
+    if name_match is None:
+        return default_responder(messages)
+    name = name_match.group("name")
     for (label, role), instruction in RESPONSE_INSTRUCTIONS.items():
-        if name_match is None or not content.startswith(instruction.split("{", 1)[0]):
+        if not content.startswith(instruction.split("{", 1)[0]):
             continue
-        name = name_match.group("name")
         if (label, role) == (LEGITIMATE, "chosen"):
             facts = _FACTS.search(content)
             known = facts.group("facts") if facts else "it is described in standard chemistry references"
@@ -350,10 +358,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--rpm", type=float, default=None, help="requests per minute before answering 429")
     parser.add_argument("--echo", action="store_true", help="echo replies instead of the pipeline responder")
     args = parser.parse_args(argv)
-    share = args.fault_rate / 5
     server = FakeOpenAI(
         responder=default_responder if args.echo else pipeline_responder,
-        faults=Faults(server_error=share, rate_limited=share, timeout=share, malformed=share, truncated=share),
+        faults=Faults(**dict.fromkeys(FAULT_KINDS, args.fault_rate / len(FAULT_KINDS))),
         latency_s=args.latency_ms / 1000.0, requests_per_minute=args.rpm, port=args.port,
     ).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly (and report) on SIGTERM too

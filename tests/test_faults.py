@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from librachem_utils import chem_kb, generators, io, params, seeds, triplets
-from librachem_utils.fake_openai import FakeHTTPError, FakeOpenAI, Faults, pipeline_responder
+from librachem_utils.fake_openai import FAULT_KINDS, FakeHTTPError, FakeOpenAI, Faults, pipeline_responder
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -222,7 +222,7 @@ def faulty(server, gate, reference, tmp_path_factory):
 
 def test_faulty_endpoint_gives_the_same_triplets_as_a_fault_free_run(faulty, reference):
     outcomes = faulty["outcomes"]
-    assert {"server_error", "rate_limited", "timeout", "malformed", "truncated"} <= set(outcomes), outcomes
+    assert set(FAULT_KINDS) <= set(outcomes), outcomes
     faults = sum(n for kind, n in outcomes.items() if kind != "ok")
     assert 0.12 <= faults / sum(outcomes.values()) <= 0.25, outcomes  # about a fifth of all answers
 
@@ -391,8 +391,7 @@ def offline_steps(folder: Path):
                                backend="offline")
     in_process(params_file)
     data = data_dir(params_file)
-    before = {path.relative_to(data.parent): path.read_bytes() for path in data.parent.rglob("*") if path.is_file()}
-    return params_file, data, before
+    return params_file, data, snapshot(data.parent)
 
 
 @pytest.fixture
@@ -400,10 +399,14 @@ def offline_run(tmp_path):
     return offline_steps(tmp_path)
 
 
+def snapshot(run_dir: Path) -> dict[Path, bytes]:
+    """Every file of a run directory by relative path, leaving out the runner's notebooks and timings."""
+    return {path.relative_to(run_dir): path.read_bytes() for path in run_dir.rglob("*")
+            if path.is_file() and path.relative_to(run_dir).parts[0] != "notebooks" and path.name != "timings.json"}
+
+
 def unchanged(data: Path, before: dict) -> bool:
-    now = {path.relative_to(data.parent): path.read_bytes() for path in data.parent.rglob("*") if path.is_file()}
-    return {k: v for k, v in now.items() if k.parts[0] != "notebooks" and k.name != "timings.json"} == {
-        k: v for k, v in before.items() if k.parts[0] != "notebooks" and k.name != "timings.json"}
+    return snapshot(data.parent) == before
 
 
 def replace_seed_row(data: Path, index: int, **changes) -> int:
@@ -418,16 +421,11 @@ def replace_seed_row(data: Path, index: int, **changes) -> int:
     return index + 1
 
 
-def rerun_step_02(params_file: Path) -> None:
-    cfg, kb = params.load(params_file), chem_kb.load_kb()
-    triplets.make_triplet_files(cfg, kb, generators.make_generator(cfg.params.data, kb, cfg.params.seed, cfg.paths.root))
-
-
 def test_seed_file_with_a_missing_column_stops_step_02_naming_file_and_row(offline_run):
     params_file, data, before = offline_run
     line = replace_seed_row(data, 7, family=None)
     with pytest.raises(io.DataFileError) as err:
-        rerun_step_02(params_file)
+        in_process(params_file, ("02",))
     assert f"{data / 'seeds.jsonl'}, row {line}" in str(err.value) and "family" not in str(err.value).split("got")[1]
     before[Path("data/seeds.jsonl")] = (data / "seeds.jsonl").read_bytes()
     assert unchanged(data, before)
@@ -438,7 +436,7 @@ def test_seed_file_with_an_unknown_label_stops_step_02_naming_file_and_row(offli
     line = replace_seed_row(data, 3, label="maybe")
     before[Path("data/seeds.jsonl")] = (data / "seeds.jsonl").read_bytes()
     with pytest.raises(io.DataFileError) as err:
-        rerun_step_02(params_file)
+        in_process(params_file, ("02",))
     assert f"{data / 'seeds.jsonl'}, row {line}" in str(err.value) and "maybe" in str(err.value)
     assert unchanged(data, before)
 
