@@ -27,7 +27,7 @@ figures: install            ## regenerate figures/ from the saved results of the
 	$(PY) -m librachem_utils.run --params $(PARAMS) --only 06
 
 bench: install              ## benchmarks side by side: a table and runs/bench.json (--quick: make bench BENCH_ARGS=--quick)
-	$(PY) -m librachem_utils.bench $(BENCH_ARGS)
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 lab: install                ## open the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/

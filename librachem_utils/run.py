@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import io
-from . import params as params_mod
+from librachem_utils.core import files
+from librachem_utils.core.schema import STEPS
+from librachem_utils.core import params as params_mod
 
-STEPS = ("01_seeds", "02_triplets", "03_rephrase", "04_dpo_qlora", "05_judge_eval", "06_figures")
 
 
 class RunError(RuntimeError):
@@ -54,7 +54,7 @@ def execute(cfg: params_mod.RunConfig, steps: Sequence[str], notebooks_dir: Opti
     out_dir = cfg.paths.notebooks
     out_dir.mkdir(parents=True, exist_ok=True)
     timings_file = cfg.paths.run_dir / "timings.json"
-    timings = io.read_json(timings_file) if timings_file.is_file() else {}
+    timings = files.read_json(timings_file) if timings_file.is_file() else {}
     injected = {"params_file": str(cfg.source), "params": cfg.params.to_dict()}
     for step in steps:
         source = notebooks_dir / f"{step}.ipynb"
@@ -73,7 +73,7 @@ def execute(cfg: params_mod.RunConfig, steps: Sequence[str], notebooks_dir: Opti
                 f"(executed copy: {out_dir / source.name})"
             ) from None
         timings[step] = round(time.perf_counter() - started, 2)
-        io.write_json(timings_file, timings)
+        files.write_json(timings_file, timings)
     return timings
 
 

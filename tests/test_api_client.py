@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from librachem_utils.api_client import ApiClient, ChatRequest, MissingApiKeyError
-from librachem_utils.params import ApiParams
+from librachem_utils.api.client import ApiClient, ChatRequest, MissingApiKeyError
+from librachem_utils.core.params import ApiParams
 from support.fake_openai import FakeHTTPError, Faults, fake_openai  # noqa: F401 (fixture)
 
 KEY_ENV = "LIBRACHEM_TEST_API_KEY"

@@ -8,9 +8,10 @@ import pytest
 from rdkit import Chem, rdBase
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
-from librachem_utils import chem_kb
-from librachem_utils.chem_kb import UnknownCompoundError
-from librachem_utils.io import DataFileError
+from librachem_utils.core import schema
+from librachem_utils.chem import knowledge_base
+from librachem_utils.chem.knowledge_base import UnknownCompoundError
+from librachem_utils.core.files import DataFileError
 
 RESTRICTED_HEADER = "name,synonyms,cas,smiles,compound_class,source_list\n"
 
@@ -28,7 +29,7 @@ CHEMICALS_DISAGREES = {
 
 @pytest.fixture(scope="module")
 def kb():
-    return chem_kb.load_kb()
+    return knowledge_base.load_kb()
 
 
 def test_common_values_match_known_figures(kb):
@@ -68,10 +69,10 @@ def test_restricted_compounds_have_identifiers_and_no_properties(kb):
 
 def test_counts_per_class(kb):
     counts = Counter(c.compound_class for c in kb.compounds)
-    assert set(counts) == set(chem_kb.COMPOUND_CLASSES)
+    assert set(counts) == set(schema.COMPOUND_CLASSES)
     assert counts["common"] >= 300
-    assert sum(counts[cls] for cls in chem_kb.RESTRICTED_CLASSES) >= 100
-    assert min(counts[cls] for cls in chem_kb.RESTRICTED_CLASSES) >= 20
+    assert sum(counts[cls] for cls in schema.RESTRICTED_CLASSES) >= 100
+    assert min(counts[cls] for cls in schema.RESTRICTED_CLASSES) >= 20
     assert len(kb.common()) + len(kb.restricted()) == len(kb.compounds)
 
 
@@ -112,7 +113,7 @@ def test_no_compound_is_in_both_lists(kb):
     def identifiers(compounds):
         ids = set()
         for c in compounds:
-            ids |= {chem_kb.normalize_name(t) for t in (c.name, *c.synonyms)} | {c.cas, c.smiles}
+            ids |= {knowledge_base.normalize_name(t) for t in (c.name, *c.synonyms)} | {c.cas, c.smiles}
         return ids - {None}
 
     assert not identifiers(kb.common()) & identifiers(kb.restricted())
@@ -121,31 +122,31 @@ def test_no_compound_is_in_both_lists(kb):
 
 
 def test_order_is_deterministic(kb):
-    assert chem_kb.load_kb() is kb
-    assert chem_kb.KnowledgeBase(reversed(kb.compounds)).compounds == kb.compounds
-    keys = [(chem_kb.COMPOUND_CLASSES.index(c.compound_class), c.name.casefold()) for c in kb.compounds]
+    assert knowledge_base.load_kb() is kb
+    assert knowledge_base.KnowledgeBase(reversed(kb.compounds)).compounds == kb.compounds
+    keys = [(schema.COMPOUND_CLASSES.index(c.compound_class), c.name.casefold()) for c in kb.compounds]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
 
 
 def test_table_round_trips_byte_for_byte(kb, tmp_path):
-    path = chem_kb.write_table(reversed(kb.compounds), tmp_path / "compounds.csv")
-    assert path.read_bytes() == chem_kb.TABLE_CSV.read_bytes()
-    assert chem_kb.read_table(path) == list(kb.compounds)
+    path = knowledge_base.write_table(reversed(kb.compounds), tmp_path / "compounds.csv")
+    assert path.read_bytes() == knowledge_base.TABLE_CSV.read_bytes()
+    assert knowledge_base.read_table(path) == list(kb.compounds)
 
 
 def test_shipped_table_still_matches_the_curated_lists_and_chemicals(kb, tmp_path):
-    with open(chem_kb.COMMON_CSV, encoding="utf-8") as fh:
+    with open(knowledge_base.COMMON_CSV, encoding="utf-8") as fh:
         common_rows = list(csv.DictReader(fh))
-    with open(chem_kb.RESTRICTED_CSV, encoding="utf-8") as fh:
+    with open(knowledge_base.RESTRICTED_CSV, encoding="utf-8") as fh:
         restricted_names = {row["name"] for row in csv.DictReader(fh)}
     assert {c.name for c in kb.compounds} == {row["name"] for row in common_rows} | restricted_names
 
     sample = tmp_path / "sample.csv"
     with open(sample, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=chem_kb.COMMON_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=knowledge_base.COMMON_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(common_rows[::12])
-    rebuilt = chem_kb.build_compounds(sample, chem_kb.RESTRICTED_CSV)
+    rebuilt = knowledge_base.build_compounds(sample, knowledge_base.RESTRICTED_CSV)
     assert len(rebuilt) == len(common_rows[::12]) + len(kb.restricted())
     shipped = {c.name: c for c in kb.compounds}
     for compound in rebuilt:
@@ -182,7 +183,7 @@ def write(tmp_path, name, text):
 def test_small_curated_lists_build(tmp_path):
     common = write(tmp_path, "common.csv", "name,synonyms,category\nethanol,grain alcohol,solvent\n")
     restricted = write(tmp_path, "restricted.csv", RESTRICTED_HEADER + "sarin,GB,107-44-8,FP(C)(=O)OC(C)C,cwa,CWC Schedule 1A\n")
-    ethanol, sarin = chem_kb.build_compounds(common, restricted)
+    ethanol, sarin = knowledge_base.build_compounds(common, restricted)
     assert (ethanol.name, ethanol.synonyms, ethanol.cas) == ("ethanol", ("grain alcohol",), "64-17-5")
     assert (sarin.smiles, sarin.compound_class) == ("CC(C)OP(C)(=O)F", "cwa")
 
@@ -205,7 +206,7 @@ def test_bad_curated_data_names_file_and_line(tmp_path, common_rows, restricted_
         "restricted": write(tmp_path, "restricted.csv", RESTRICTED_HEADER + restricted_rows),
     }
     with pytest.raises(DataFileError) as err:
-        chem_kb.build_compounds(paths["common"], paths["restricted"])
+        knowledge_base.build_compounds(paths["common"], paths["restricted"])
     assert str(err.value).startswith(f"{paths[bad_file]}, line {line}: ")
     assert message in str(err.value)
 
@@ -213,16 +214,16 @@ def test_bad_curated_data_names_file_and_line(tmp_path, common_rows, restricted_
 def test_missing_column_and_bad_table_rows_are_named(tmp_path):
     no_category = write(tmp_path, "common.csv", "name,synonyms\nethanol,\n")
     with pytest.raises(DataFileError, match="common.csv: missing column.s. category"):
-        chem_kb.build_compounds(no_category, write(tmp_path, "restricted.csv", RESTRICTED_HEADER))
-    table = chem_kb.TABLE_CSV.read_text(encoding="utf-8").splitlines()
+        knowledge_base.build_compounds(no_category, write(tmp_path, "restricted.csv", RESTRICTED_HEADER))
+    table = knowledge_base.TABLE_CSV.read_text(encoding="utf-8").splitlines()
     bad = write(tmp_path, "table.csv", "\n".join([table[0], table[1].replace(",common,", ",mystery,", 1)]) + "\n")
     with pytest.raises(DataFileError, match=r"table.csv, line 2: unknown compound class 'mystery'"):
-        chem_kb.read_table(bad)
+        knowledge_base.read_table(bad)
 
 
 def test_warm_load_in_a_fresh_process_is_fast_and_needs_neither_chemicals_nor_rdkit():
-    code = ("import sys, time; t = time.perf_counter(); from librachem_utils import chem_kb; "
-            "kb = chem_kb.load_kb(); print(time.perf_counter() - t, len(kb.compounds), "
+    code = ("import sys, time; t = time.perf_counter(); from librachem_utils.chem import knowledge_base; "
+            "kb = knowledge_base.load_kb(); print(time.perf_counter() - t, len(kb.compounds), "
             "'chemicals' in sys.modules, 'rdkit' in sys.modules)")
     seconds, count, chemicals_loaded, rdkit_loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
@@ -237,10 +238,10 @@ def test_to_frame_has_one_row_per_compound(kb):
 
 
 def test_cas_check_digit():
-    assert chem_kb.is_valid_cas("64-17-5") and chem_kb.is_valid_cas("7732-18-5")
-    assert not chem_kb.is_valid_cas("64-17-6") and not chem_kb.is_valid_cas("6417-5")
+    assert knowledge_base.is_valid_cas("64-17-5") and knowledge_base.is_valid_cas("7732-18-5")
+    assert not knowledge_base.is_valid_cas("64-17-6") and not knowledge_base.is_valid_cas("6417-5")
 
 
 def test_command_line_prints_counts(capsys):
-    assert chem_kb.main([]) == 0
+    assert knowledge_base.main([]) == 0
     assert "common " in capsys.readouterr().out

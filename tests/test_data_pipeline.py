@@ -4,8 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from librachem_utils import chem_kb, generators, hazard, io, params, refusal, seeds, triplets
-from librachem_utils import dataset as ds
+from librachem_utils.core import schema
+from librachem_utils.chem import knowledge_base
+from librachem_utils.data import generators, seeds, triplets
+from librachem_utils.safety import hazard, refusal
+from librachem_utils.core import files, params
+from librachem_utils.data import dataset as ds
 
 SMOKE = Path(__file__).resolve().parents[1] / "params" / "smoke.yaml"
 
@@ -13,7 +17,7 @@ SMOKE = Path(__file__).resolve().parents[1] / "params" / "smoke.yaml"
 def run_steps(runs_dir: Path) -> params.RunConfig:
     cfg = params.load(SMOKE)
     cfg = params.load(SMOKE, {**cfg.params.to_dict(), "runs_dir": str(runs_dir)})
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     generator = generators.make_generator(cfg.params.data, kb, cfg.params.seed, cfg.paths.root)
     seeds.make_seed_file(cfg, kb)
     triplets.make_triplet_files(cfg, kb, generator)
@@ -32,8 +36,8 @@ def digest_tree(folder: Path) -> dict[str, str]:
 
 
 def test_every_split_is_written_with_the_dataset_columns(smoke_run):
-    for name in ds.SPLITS:
-        rows = io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")
+    for name in schema.SPLITS:
+        rows = files.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")
         assert rows and all(tuple(sorted(r)) == tuple(sorted(ds.COLUMNS)) for r in rows)
         assert {r["mode"] for r in rows} == {"text", "smiles"}
     card = (smoke_run.paths.dataset / "README.md").read_text()
@@ -42,7 +46,7 @@ def test_every_split_is_written_with_the_dataset_columns(smoke_run):
 
 
 def test_no_stored_text_trips_the_hazard_gate_and_roles_hold(smoke_run):
-    rows = [r for name in ds.SPLITS for r in io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")]
+    rows = [r for name in schema.SPLITS for r in files.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")]
     assert not [r for r in rows for f in ("prompt", "chosen", "rejected") if hazard.is_hazardous(r[f])]
     for r in rows:
         chosen, rejected = refusal.classify(r["chosen"]), refusal.classify(r["rejected"])
@@ -53,7 +57,7 @@ def test_no_stored_text_trips_the_hazard_gate_and_roles_hold(smoke_run):
 
 
 def test_splits_hold_out_templates_and_compounds(smoke_run):
-    rows = {name: io.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl") for name in ds.SPLITS}
+    rows = {name: files.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl") for name in schema.SPLITS}
     train_prompts = {triplets.normalize(r["prompt"]) for r in rows["train"]}
     train_templates = {r["template_id"] for r in rows["train"]}
     train_compounds = {r["compound"] for r in rows["train"]}
@@ -63,8 +67,8 @@ def test_splits_hold_out_templates_and_compounds(smoke_run):
 
 
 def test_smiles_mode_names_the_compound_by_its_smiles(smoke_run):
-    kb = chem_kb.load_kb()
-    rows = io.read_jsonl(smoke_run.paths.dataset / "train.jsonl")
+    kb = knowledge_base.load_kb()
+    rows = files.read_jsonl(smoke_run.paths.dataset / "train.jsonl")
     for r in rows[:200]:
         compound = kb.lookup(r["compound"])
         if r["mode"] == "smiles":
@@ -81,30 +85,30 @@ def test_same_params_give_the_same_files_byte_for_byte(smoke_run, tmp_path):
 
 def test_rejected_rows_carry_stage_and_reasons(smoke_run):
     for name in ("rejected_rows.jsonl", "rejected_rephrasings.jsonl"):
-        for row in io.read_jsonl(smoke_run.paths.data / name, allow_empty=True):
+        for row in files.read_jsonl(smoke_run.paths.data / name, allow_empty=True):
             assert row["stage"] in {"craft", "respond", "validate", "rephrase"} and row["reasons"]
 
 
 def test_dataset_loads_with_datasets(smoke_run):
     from datasets import load_dataset
 
-    loaded = load_dataset("json", data_files={n: str(smoke_run.paths.dataset / f"{n}.jsonl") for n in ds.SPLITS})
+    loaded = load_dataset("json", data_files={n: str(smoke_run.paths.dataset / f"{n}.jsonl") for n in schema.SPLITS})
     assert {"prompt", "chosen", "rejected"} <= set(loaded["train"].column_names)
-    assert loaded["train"].num_rows == len(io.read_jsonl(smoke_run.paths.dataset / "train.jsonl"))
+    assert loaded["train"].num_rows == len(files.read_jsonl(smoke_run.paths.dataset / "train.jsonl"))
 
 
 def test_diversity_before_and_after_rephrasing_is_saved_for_the_figures(smoke_run):
-    rows = io.read_json(smoke_run.paths.results / "diversity.json")
+    rows = files.read_json(smoke_run.paths.results / "diversity.json")
     assert [r["stage"] for r in rows] == ["generated", "rephrased, duplicates dropped"]
-    assert rows[0]["rows"] == len(io.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
+    assert rows[0]["rows"] == len(files.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
     assert rows[1]["rows"] > rows[0]["rows"]
     assert all(0 < r["prompt_distinct_3"] <= 1 for r in rows)
 
 
 def test_dataset_summary_counts_every_row_of_seed_and_dataset(smoke_run):
-    summary = io.read_json(smoke_run.paths.results / "dataset_summary.json")
-    rows = {split: io.read_jsonl(smoke_run.paths.dataset / f"{split}.jsonl") for split in ds.SPLITS}
-    seed_rows = io.read_jsonl(smoke_run.paths.data / "seeds.jsonl")
+    summary = files.read_json(smoke_run.paths.results / "dataset_summary.json")
+    rows = {split: files.read_jsonl(smoke_run.paths.dataset / f"{split}.jsonl") for split in schema.SPLITS}
+    seed_rows = files.read_jsonl(smoke_run.paths.data / "seeds.jsonl")
     by_source = {s: sum(r["rows"] for r in summary["requests"] if r["source"] == s) for s in ("seed", "dataset")}
     assert by_source == {"seed": len(seed_rows), "dataset": sum(map(len, rows.values()))}
     chosen_words = sorted(len(r["chosen"].split()) for split in rows.values() for r in split)

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from librachem_utils import evaluate, io, metrics, params
-from librachem_utils.params import ApiParams
+from librachem_utils.eval import evaluate, metrics
+from librachem_utils.core import files, params
+from librachem_utils.core.params import ApiParams
 from support.fake_openai import fake_openai  # noqa: F401 (fixture)
 
 SMOKE = Path(__file__).resolve().parents[1] / "params" / "smoke.yaml"
@@ -38,7 +39,7 @@ def test_baseline_answers_through_the_endpoint_and_a_rerun_sends_nothing(tmp_pat
     api = ApiParams(base_url=fake_openai.base_url, model="org/llama-3", api_key_env=KEY_ENV,
                     cache_path=str(tmp_path / "cache.sqlite"))
     path = evaluate.generate_baseline(cfg, api, PROMPTS)
-    rows = io.read_jsonl(path)
+    rows = files.read_jsonl(path)
     assert path.name == "org_llama-3.jsonl" and fake_openai.requests_total == 2
     assert [(r["model"], r["params_hash"], r["error"]) for r in rows] == [("org/llama-3", cfg.params_hash, None)] * 2
     assert all(r["response"].startswith("Reply ") for r in rows)
@@ -63,11 +64,11 @@ def test_judge_and_score_counts_failed_generations_apart(tmp_path):
                "t2": "I can't help with weaponizing any chemical; I can point you to poison control resources."}
     good = [{**p, "model": "arm", "response": answers[p["triplet_id"]], "error": None} for p in PROMPTS]
     failed = [{**p, "model": "api", "response": None, "error": "HTTP 500"} for p in PROMPTS[:1]]
-    files = [io.write_jsonl(tmp_path / "arm.jsonl", good), io.write_jsonl(tmp_path / "api.jsonl", failed)]
-    result = evaluate.judge_and_score(cfg, files, progress=False)
+    written = [files.write_jsonl(tmp_path / "arm.jsonl", good), files.write_jsonl(tmp_path / "api.jsonl", failed)]
+    result = evaluate.judge_and_score(cfg, written, progress=False)
     assert result["generation_errors"] == {"api": 1}
-    assert metrics.read_metrics(cfg.paths.results / "metrics.json") == io.read_json(cfg.paths.results / "metrics.json")
+    assert metrics.read_metrics(cfg.paths.results / "metrics.json") == files.read_json(cfg.paths.results / "metrics.json")
     group = result["groups"][0]
     assert (group["model"], group["safety"]["value"], group["utility"]["value"]) == ("arm", 1.0, 1.0)
     assert group["factual_accuracy"]["value"] == 1.0
-    assert len(io.read_jsonl(cfg.paths.results / "judged.jsonl")) == 2
+    assert len(files.read_jsonl(cfg.paths.results / "judged.jsonl")) == 2

@@ -3,8 +3,9 @@ import random
 
 import pytest
 
-from librachem_utils import factcheck, generators
-from librachem_utils.chem_kb import load_kb
+from librachem_utils.eval import factcheck
+from librachem_utils.data import generators
+from librachem_utils.chem.knowledge_base import load_kb
 
 KB = load_kb()
 ETHANOL, ACETONE, WATER = KB.lookup("ethanol"), KB.lookup("acetone"), KB.lookup("water")

@@ -2,7 +2,7 @@
 secrets, and bad inputs.
 
 Steps 01-03 run with ``data.generator.backend: openai`` against the local OpenAI-compatible server
-(``librachem_utils.fake_openai``) answering the pipeline's own instructions, mostly through the
+(``librachem_utils.api.test_server``) answering the pipeline's own instructions, mostly through the
 papermill runner in a subprocess, as a user would run them. Traffic goes to 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -22,8 +22,10 @@ from typing import Optional
 import pytest
 import yaml
 
-from librachem_utils import chem_kb, generators, io, params, seeds, triplets
-from librachem_utils.fake_openai import FAULT_KINDS, FakeHTTPError, FakeOpenAI, Faults, pipeline_responder
+from librachem_utils.chem import knowledge_base
+from librachem_utils.data import generators, seeds, triplets
+from librachem_utils.core import files, params
+from librachem_utils.api.test_server import FAULT_KINDS, FakeHTTPError, FakeOpenAI, Faults, pipeline_responder
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -137,7 +139,7 @@ def data_bytes(params_file: Path) -> dict[str, bytes]:
 
 def in_process(params_file: Path, steps: tuple[str, ...] = ("01", "02")):
     """Steps 01/02 in this process (the functions the notebooks call); returns the generator."""
-    cfg, kb = params.load(params_file), chem_kb.load_kb()
+    cfg, kb = params.load(params_file), knowledge_base.load_kb()
     generator = generators.make_generator(cfg.params.data, kb, cfg.params.seed, cfg.paths.root)
     if hasattr(generator, "client"):
         generator.client.progress = False
@@ -196,10 +198,10 @@ def reference(server, gate, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv(KEY_ENV, SECRET)
         in_process(params_file)
-    files = data_bytes(params_file)
-    n_seeds = len(io.read_jsonl(data_dir(params_file) / "seeds.jsonl"))
+    data_files = data_bytes(params_file)
+    n_seeds = len(files.read_jsonl(data_dir(params_file) / "seeds.jsonl"))
     assert len(server.successes_by_body) == 3 * n_seeds  # one craft and two responses per seed
-    return {"files": files, "n_seeds": n_seeds, "bodies": set(server.successes_by_body)}
+    return {"files": data_files, "n_seeds": n_seeds, "bodies": set(server.successes_by_body)}
 
 
 @pytest.fixture(scope="module")
@@ -231,10 +233,10 @@ def test_faulty_endpoint_gives_the_same_triplets_as_a_fault_free_run(faulty, ref
 
     # every item is present exactly once, none lost to a fault, and the files match byte for byte
     folder = data_dir(faulty["params_file"])
-    kept = io.read_jsonl(folder / "triplets.jsonl")
-    rejected = io.read_jsonl(folder / "rejected_rows.jsonl", allow_empty=True)
+    kept = files.read_jsonl(folder / "triplets.jsonl")
+    rejected = files.read_jsonl(folder / "rejected_rows.jsonl", allow_empty=True)
     ids = [row["triplet_id"] for row in kept + rejected]
-    expected = {f"{row['seed_id']}#0" for row in io.read_jsonl(folder / "seeds.jsonl")}
+    expected = {f"{row['seed_id']}#0" for row in files.read_jsonl(folder / "seeds.jsonl")}
     assert len(ids) == len(set(ids)) and set(ids) == expected
     assert not [row for row in rejected if row["stage"] in ("craft", "respond")]
     assert len(kept) >= 0.9 * len(expected)
@@ -380,8 +382,8 @@ def test_bad_params_stop_with_file_and_key_named(case, yaml_text, expected, tmp_
 def test_read_jsonl_names_file_and_line(case, content, expected, tmp_path):
     path = tmp_path / "rows.jsonl"
     path.write_bytes(content)
-    with pytest.raises(io.DataFileError) as err:
-        io.read_jsonl(path)
+    with pytest.raises(files.DataFileError) as err:
+        files.read_jsonl(path)
     assert str(err.value).startswith(str(path)) and expected in str(err.value)
 
 
@@ -424,7 +426,7 @@ def replace_seed_row(data: Path, index: int, **changes) -> int:
 def test_seed_file_with_a_missing_column_stops_step_02_naming_file_and_row(offline_run):
     params_file, data, before = offline_run
     line = replace_seed_row(data, 7, family=None)
-    with pytest.raises(io.DataFileError) as err:
+    with pytest.raises(files.DataFileError) as err:
         in_process(params_file, ("02",))
     assert f"{data / 'seeds.jsonl'}, row {line}" in str(err.value) and "family" not in str(err.value).split("got")[1]
     before[Path("data/seeds.jsonl")] = (data / "seeds.jsonl").read_bytes()
@@ -435,7 +437,7 @@ def test_seed_file_with_an_unknown_label_stops_step_02_naming_file_and_row(offli
     params_file, data, before = offline_run
     line = replace_seed_row(data, 3, label="maybe")
     before[Path("data/seeds.jsonl")] = (data / "seeds.jsonl").read_bytes()
-    with pytest.raises(io.DataFileError) as err:
+    with pytest.raises(files.DataFileError) as err:
         in_process(params_file, ("02",))
     assert f"{data / 'seeds.jsonl'}, row {line}" in str(err.value) and "maybe" in str(err.value)
     assert unchanged(data, before)
@@ -494,7 +496,7 @@ def without(row: dict, key: str) -> dict:
      "line 3: column 'label': unknown label 'perhaps'"),
 ])
 def test_judge_cli_rejects_a_bad_responses_file_naming_file_and_row(case, name, content, expected, tmp_path, capsys):
-    from librachem_utils import judge
+    from librachem_utils.eval import judge
 
     responses, out = tmp_path / name, tmp_path / "out" / "metrics.json"
     responses.write_bytes(content)
@@ -508,7 +510,7 @@ def test_judge_cli_rejects_a_bad_responses_file_naming_file_and_row(case, name, 
 def test_judge_cli_exits_non_zero_and_writes_nothing_from_the_command_line(tmp_path):
     responses, out = tmp_path / "r.jsonl", tmp_path / "metrics.json"
     responses.write_bytes(jsonl_bytes([GOOD_ROWS[0], {**GOOD_ROWS[1], "label": "unsure"}]))
-    result = subprocess.run([sys.executable, "-m", "librachem_utils.judge", "--responses", str(responses),
+    result = subprocess.run([sys.executable, "-m", "librachem_utils.eval.judge", "--responses", str(responses),
                              "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 2, failure(result)
     assert result.stderr.strip() == (f"error: {responses}, row 2: column 'label': unknown label 'unsure' "

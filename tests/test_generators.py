@@ -3,13 +3,15 @@ import random
 
 import pytest
 
-from librachem_utils import chem_kb, generators, seeds
-from librachem_utils.generators import COMPOUND, OfflineGenerator, render, to_placeholder
+from librachem_utils.api import prompts
+from librachem_utils.chem import knowledge_base
+from librachem_utils.data import generators, seeds
+from librachem_utils.data.generators import COMPOUND, OfflineGenerator, render, to_placeholder
 
 
 @pytest.fixture(scope="module")
 def kb():
-    return chem_kb.load_kb()
+    return knowledge_base.load_kb()
 
 
 def test_render_text_capitalizes_at_sentence_start_and_smiles_is_verbatim(kb):
@@ -73,7 +75,7 @@ def test_paraphrase_keeps_the_placeholder_and_changes_wording():
 
 
 def test_json_field_validator():
-    validate = generators._json_field("prompt")
+    validate = prompts.json_field("prompt")
     assert validate('Here: {"prompt": " How is X stored? "}') == "How is X stored?"
     for bad in ("no json", '{"other": 1}', '{"prompt": ""}', '{"prompt": 3}'):
         with pytest.raises(ValueError):

@@ -5,7 +5,7 @@ copper sulfate solution, coffee) or uses placeholder reagents ("compound A", "re
 """
 import pytest
 
-from librachem_utils.hazard import check, is_hazardous, split_sentences
+from librachem_utils.safety.hazard import check, is_hazardous, split_sentences
 
 FLAGGED = {
     "numbered recrystallization": (

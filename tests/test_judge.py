@@ -6,10 +6,12 @@ import json
 import pandas as pd
 import pytest
 
-from librachem_utils import benchmarks, io, judge, refusal
-from librachem_utils.chem_kb import load_kb
-from librachem_utils.params import ApiParams
-from librachem_utils.refusal import RefusalLabel
+from librachem_utils.eval import testsets, judge
+from librachem_utils.core import files
+from librachem_utils.safety import refusal
+from librachem_utils.chem.knowledge_base import load_kb
+from librachem_utils.core.params import ApiParams
+from librachem_utils.safety.refusal import RefusalLabel
 from support.fake_openai import fake_openai  # noqa: F401 (fixture)
 
 KEY_ENV = "LIBRACHEM_TEST_JUDGE_KEY"
@@ -176,7 +178,7 @@ def test_cli_csv_metrics_match_a_hand_count(tmp_path):
     out = tmp_path / "out" / "metrics.json"
     assert run(responses, out) == 0
 
-    metrics = io.read_json(out)
+    metrics = files.read_json(out)
     [group] = metrics["groups"]
     assert (group["model"], group["split"], group["mode"]) == ("answers", "all", "text")
     assert group["safety"]["value"] == pytest.approx(2 / 3, abs=1e-5)
@@ -187,25 +189,25 @@ def test_cli_csv_metrics_match_a_hand_count(tmp_path):
     assert (counts["legitimate"], counts["illegitimate"], counts["refused"], counts["answered"]) == (3, 3, 3, 3)
     assert counts["parse_failures"] == 0
     assert metrics["judge_info"]["rule"]["method"] == "rule"
-    labels = io.read_jsonl(judge.labels_path(out))
+    labels = files.read_jsonl(judge.labels_path(out))
     assert [r["refused"]["rule"] for r in labels] == [True, True, False, False, False, True]
 
 
 def test_cli_official_judge_on_jsonl_paper_format(tmp_path):
     responses = tmp_path / "paper.jsonl"
-    io.write_jsonl(responses, [{"prompt": p, "completion": r, "true_label": 1 if label == "legitimate" else 0}
+    files.write_jsonl(responses, [{"prompt": p, "completion": r, "true_label": 1 if label == "legitimate" else 0}
                                for p, r, label in SIX_ROWS])
     out = tmp_path / "official.json"
     assert run(responses, out, "--judge", "librachem_official") == 0
 
-    metrics = io.read_json(out)
+    metrics = files.read_json(out)
     [group] = metrics["groups"]
     # keywords only: the plain refusal (no keyword) counts as answered, the "toxic" answer as refused
     assert group["safety"]["value"] == pytest.approx(1 / 3, abs=1e-5)
     assert group["utility"]["value"] == pytest.approx(2 / 3, abs=1e-5)
     assert metrics["judge_info"]["librachem_official"]["method"] == "librachem_official_keywords"
     assert {j["judge"] for j in metrics["judges"]} == {"librachem_official", "rule"}
-    assert [r["label"] for r in io.read_jsonl(judge.labels_path(out))] == [t[2] for t in SIX_ROWS]
+    assert [r["label"] for r in files.read_jsonl(judge.labels_path(out))] == [t[2] for t in SIX_ROWS]
 
 
 def test_cli_safe_unsafe_format_keeps_extra_columns(tmp_path):
@@ -213,7 +215,7 @@ def test_cli_safe_unsafe_format_keeps_extra_columns(tmp_path):
     responses = write_csv(tmp_path / "xs.csv", ["prompt", "response", "label", "type"], rows)
     out = tmp_path / "xs.json"
     assert run(responses, out) == 0
-    labels = io.read_jsonl(judge.labels_path(out))
+    labels = files.read_jsonl(judge.labels_path(out))
     assert [r["label"] for r in labels] == [t[2] for t in SIX_ROWS] and labels[0]["type"] == "kind"
 
 
@@ -223,7 +225,7 @@ def test_cli_llm_judge_counts_parse_failures(fake_openai, judge_api, tmp_path):
     out = tmp_path / "llm.json"
     assert run(responses, out, "--judge", "llm", "--judge-model", "judge-model",
                "--judge-base-url", fake_openai.base_url, "--judge-key-env", KEY_ENV) == 0
-    metrics = io.read_json(out)
+    metrics = files.read_json(out)
     assert metrics["groups"][0]["counts"]["parse_failures"] == 2
     assert metrics["groups"][0]["safety"]["value"] is None
     assert metrics["judge_info"]["llm"]["prompt_sha256"] == hashlib.sha256(judge.LLM_JUDGE_PROMPT.encode()).hexdigest()
@@ -249,7 +251,7 @@ def test_cli_bad_csv_exits_nonzero_naming_the_problem_and_writes_nothing(tmp_pat
 
 def test_cli_bad_jsonl_row_names_the_row(tmp_path, capsys):
     responses = tmp_path / "bad.jsonl"
-    io.write_jsonl(responses, [{"prompt": "q", "response": "a", "label": 1}, {"prompt": "q", "label": 0}])
+    files.write_jsonl(responses, [{"prompt": "q", "response": "a", "label": 1}, {"prompt": "q", "label": 0}])
     assert run(responses, tmp_path / "m.json") == 2
     assert f"{responses}, row 2: column 'response' is missing" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
@@ -258,5 +260,5 @@ def test_cli_bad_jsonl_row_names_the_row(tmp_path, capsys):
 def test_paper_format_parquet_loads(tmp_path):
     path = tmp_path / "test.parquet"
     pd.DataFrame({"prompt": ["a", "b"], "true_label": [1, 0], "source": ["x", "y"]}).to_parquet(path)
-    assert benchmarks.load_test_set(path) == [{"prompt": "a", "label": "legitimate", "source": "x"},
+    assert testsets.load_test_set(path) == [{"prompt": "a", "label": "legitimate", "source": "x"},
                                               {"prompt": "b", "label": "illegitimate", "source": "y"}]

@@ -4,7 +4,9 @@ import json
 import pytest
 import torch
 
-from librachem_utils import local_lm, params, train
+from librachem_utils.api import local_model
+from librachem_utils.core import params
+from librachem_utils.train import stages
 
 TEMPLATE = "Question: {prompt}\n\nAnswer: "
 PROMPTS = [
@@ -22,9 +24,9 @@ CORPUS = [TEMPLATE.format(prompt=p) + answer for p in PROMPTS for answer in (
 def saved_model(tmp_path_factory):
     """A tiny Llama and its tokenizer saved with save_pretrained."""
     folder = tmp_path_factory.mktemp("tiny") / "base"
-    tokenizer = train.train_tokenizer(CORPUS, 300)
+    tokenizer = stages.train_tokenizer(CORPUS, 300)
     tiny = params.TinyModelParams(vocab_size=300, hidden_size=32, intermediate_size=64, num_attention_heads=2)
-    model = train.build_tiny_model(tokenizer, tiny, seed=3)
+    model = stages.build_tiny_model(tokenizer, tiny, seed=3)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -38,7 +40,7 @@ def adapter_dir(saved_model, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("adapter") / "arm"
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(saved_model),
-                           train.lora_config(params.TrainParams()))
+                           stages.lora_config(params.TrainParams()))
     torch.manual_seed(0)
     for name, weight in model.named_parameters():
         if "lora_B" in name:
@@ -54,7 +56,7 @@ def logits(model, tokenizer, text):
 
 
 def test_plain_model_loads_for_generation(saved_model):
-    model, tokenizer = local_lm.load_for_generation(saved_model)
+    model, tokenizer = local_model.load_for_generation(saved_model)
     assert type(model).__name__ == "LlamaForCausalLM" and not model.training
     assert tokenizer.padding_side == "left" and tokenizer.pad_token_id is not None
     assert model.generation_config.pad_token_id == tokenizer.pad_token_id
@@ -65,8 +67,8 @@ def test_adapter_folder_loads_over_its_base_and_changes_logits(saved_model, adap
 
     config = json.loads((adapter_dir / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(saved_model)
-    model, tokenizer = local_lm.load_for_generation(adapter_dir)
-    base, _ = local_lm.load_for_generation(saved_model)
+    model, tokenizer = local_model.load_for_generation(adapter_dir)
+    base, _ = local_model.load_for_generation(saved_model)
     assert isinstance(model, PeftModel) and not model.training
     text = TEMPLATE.format(prompt=PROMPTS[0])
     assert not torch.allclose(logits(model, tokenizer, text), logits(base, tokenizer, text))
@@ -75,53 +77,54 @@ def test_adapter_folder_loads_over_its_base_and_changes_logits(saved_model, adap
 
 
 def test_pointer_folder_loads_what_it_names(saved_model, tmp_path):
-    (tmp_path / local_lm.POINTER_FILE).write_text(json.dumps({"base_model": str(saved_model)}))
-    assert local_lm.resolve_source(tmp_path) == str(saved_model)
-    model, tokenizer = local_lm.load_for_generation(tmp_path)
-    base, _ = local_lm.load_for_generation(saved_model)
+    (tmp_path / local_model.POINTER_FILE).write_text(json.dumps({"base_model": str(saved_model)}))
+    assert local_model.resolve_source(tmp_path) == str(saved_model)
+    model, tokenizer = local_model.load_for_generation(tmp_path)
+    base, _ = local_model.load_for_generation(saved_model)
     text = TEMPLATE.format(prompt=PROMPTS[1])
     assert torch.equal(logits(model, tokenizer, text), logits(base, tokenizer, text))
 
 
 @pytest.mark.parametrize("which", ["plain", "adapter"])
 def test_batched_greedy_generation_equals_one_at_a_time(which, saved_model, adapter_dir):
-    model, tokenizer = local_lm.load_for_generation(saved_model if which == "plain" else adapter_dir)
-    batched = local_lm.generate(model, tokenizer, PROMPTS, template=TEMPLATE, batch_size=3, max_new_tokens=12,
+    model, tokenizer = local_model.load_for_generation(saved_model if which == "plain" else adapter_dir)
+    batched = local_model.generate(model, tokenizer, PROMPTS, template=TEMPLATE, batch_size=3, max_new_tokens=12,
                                 progress=False)
-    single = [local_lm.generate(model, tokenizer, [p], template=TEMPLATE, batch_size=1, max_new_tokens=12,
+    single = [local_model.generate(model, tokenizer, [p], template=TEMPLATE, batch_size=1, max_new_tokens=12,
                                 progress=False)[0] for p in PROMPTS]
     assert batched == single
     assert len(set(batched)) > 1, "different prompts should not all give the same answer"
 
 
 def test_generate_returns_only_the_new_text(saved_model):
-    model, tokenizer = local_lm.load_for_generation(saved_model)
+    model, tokenizer = local_model.load_for_generation(saved_model)
     prompt = TEMPLATE.format(prompt=PROMPTS[0])
     inputs = tokenizer([prompt], return_tensors="pt")
     with torch.no_grad():
         output = model.generate(**inputs, max_new_tokens=8, do_sample=False)
     expected = tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
-    (answer,) = local_lm.generate(model, tokenizer, [PROMPTS[0]], template=TEMPLATE, batch_size=4, max_new_tokens=8,
+    (answer,) = local_model.generate(model, tokenizer, [PROMPTS[0]], template=TEMPLATE, batch_size=4, max_new_tokens=8,
                                   progress=False)
     assert answer == expected and "Question:" not in answer
 
 
 def test_sampling_is_reproducible_with_a_seed(saved_model):
-    model, tokenizer = local_lm.load_for_generation(saved_model)
+    model, tokenizer = local_model.load_for_generation(saved_model)
     kwargs = dict(template=TEMPLATE, batch_size=5, max_new_tokens=10, do_sample=True, temperature=1.5,
                   progress=False)
-    first = local_lm.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
-    assert first == local_lm.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
-    assert first != local_lm.generate(model, tokenizer, PROMPTS, seed=2, **kwargs)
+    first = local_model.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
+    assert first == local_model.generate(model, tokenizer, PROMPTS, seed=1, **kwargs)
+    assert first != local_model.generate(model, tokenizer, PROMPTS, seed=2, **kwargs)
 
 
 def test_transformers_generator_backend_loads_the_saved_model_and_records_invalid_replies(saved_model):
     """The data generator's transformers backend: from_pretrained on a saved folder, batched generation,
     and a reply that is not the JSON the instruction asked for kept as the request's error, not a crash."""
-    from librachem_utils import chem_kb, generators
-    from librachem_utils.seeds import Seed
+    from librachem_utils.chem import knowledge_base
+    from librachem_utils.data import generators
+    from librachem_utils.data.seeds import Seed
 
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     data = params.DataParams(generator={"backend": "transformers",
                                         "local": {"model_path": str(saved_model), "batch_size": 2, "max_new_tokens": 8}})
     generator = generators.make_generator(data, kb, seed=1, root=saved_model.parent)

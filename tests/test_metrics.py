@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from librachem_utils import io, metrics, tables
+from librachem_utils.core import files, tables
+from librachem_utils.eval import metrics
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
 
@@ -23,7 +24,7 @@ def judged_row(triplet_id, label, refused, *, model="m", split="test", mode="tex
 
 
 def load(tmp_path, rows):
-    return metrics.load_judged(io.write_jsonl(tmp_path / "judged.jsonl", rows))
+    return metrics.load_judged(files.write_jsonl(tmp_path / "judged.jsonl", rows))
 
 
 def ten_rows():
@@ -153,8 +154,8 @@ def test_fixture_metrics_match_its_judged_rows():
 def test_bad_rows_name_file_row_and_key(tmp_path, change, message):
     rows = ten_rows()[:3]
     change(rows[1])
-    path = io.write_jsonl(tmp_path / "judged.jsonl", rows)
-    with pytest.raises(io.DataFileError) as err:
+    path = files.write_jsonl(tmp_path / "judged.jsonl", rows)
+    with pytest.raises(files.DataFileError) as err:
         metrics.load_judged(path)
     assert str(err.value).startswith(f"{path}, ") and message in str(err.value)
 
@@ -162,8 +163,8 @@ def test_bad_rows_name_file_row_and_key(tmp_path, change, message):
 def test_a_repeated_response_is_named_by_the_two_rows_that_share_its_key(tmp_path):
     rows = ten_rows()[:4]
     rows[2]["triplet_id"], rows[3]["triplet_id"] = rows[0]["triplet_id"], rows[1]["triplet_id"]
-    path = io.write_jsonl(tmp_path / "judged.jsonl", rows)
-    with pytest.raises(io.DataFileError, match=r"rows 1 and 3: two rows for the same response"):
+    path = files.write_jsonl(tmp_path / "judged.jsonl", rows)
+    with pytest.raises(files.DataFileError, match=r"rows 1 and 3: two rows for the same response"):
         metrics.load_judged(path)
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from librachem_utils import io, metrics, train
-from librachem_utils.params import load
+from librachem_utils.core import files
+from librachem_utils.eval import metrics
+from librachem_utils.train import stages
+from librachem_utils.core.params import load
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ("01_seeds", "02_triplets", "03_rephrase", "04_dpo_qlora", "05_judge_eval", "06_figures")
@@ -26,7 +28,7 @@ def smoke_run(tmp_path_factory):
 
 
 def test_every_notebook_ran_and_was_timed(smoke_run):
-    timings = io.read_json(smoke_run.paths.run_dir / "timings.json")
+    timings = files.read_json(smoke_run.paths.run_dir / "timings.json")
     assert list(timings) == list(STEPS) and all(seconds > 0 for seconds in timings.values())
     for step in STEPS:
         cells = json.loads((smoke_run.paths.notebooks / f"{step}.ipynb").read_text())["cells"]
@@ -35,7 +37,7 @@ def test_every_notebook_ran_and_was_timed(smoke_run):
 
 def test_every_arm_is_scored_on_every_split_and_mode(smoke_run):
     results = metrics.read_metrics(smoke_run.paths.results / "metrics.json")
-    arms = train.arm_names(smoke_run.params.train)
+    arms = stages.arm_names(smoke_run.params.train)
     assert results["models"] == arms
     cells = {(g["model"], g["split"], g["mode"]) for g in results["groups"]}
     assert cells == {(a, s, m) for a in arms for s in smoke_run.params.eval.splits for m in smoke_run.params.eval.modes}
@@ -44,7 +46,7 @@ def test_every_arm_is_scored_on_every_split_and_mode(smoke_run):
 
 
 def test_responses_carry_the_columns_a_reader_needs(smoke_run):
-    rows = io.read_jsonl(smoke_run.paths.results / "responses" / "dpo_balanced.jsonl")
+    rows = files.read_jsonl(smoke_run.paths.results / "responses" / "dpo_balanced.jsonl")
     assert {"prompt", "response", "label", "model", "split", "mode", "params_hash"} <= set(rows[0])
     assert all(isinstance(r["response"], str) for r in rows)
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from librachem_utils import params
+from librachem_utils.core import params
 
 PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from librachem_utils import io, metrics, params, plots, run
+from librachem_utils.core import files, params
+from librachem_utils.eval import metrics
+from librachem_utils.report import plots
+from librachem_utils import run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
@@ -103,7 +106,7 @@ def test_notebook_06_regenerates_the_same_files_through_papermill(saved, tmp_pat
     assert sum("image/png" in o.get("data", {}) for o in outputs) == len(plots.FIGURES)
     text = "".join(o.get("text", "") for o in outputs)
     assert "dpo_balanced is more accurate than base" in text
-    assert io.read_json(tmp_path / "runs" / "fx" / "timings.json")["06_figures"] > 0
+    assert files.read_json(tmp_path / "runs" / "fx" / "timings.json")["06_figures"] > 0
 
 
 def test_committed_figures_are_those_of_the_committed_results(tmp_path):

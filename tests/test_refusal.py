@@ -1,7 +1,7 @@
 """The refusal detector gives the exact label on hard cases in both directions."""
 import pytest
 
-from librachem_utils.refusal import RefusalLabel, classify, classify_many
+from librachem_utils.safety.refusal import RefusalLabel, classify, classify_many
 
 COMPLIANCE, REFUSAL, PARTIAL = RefusalLabel.COMPLIANCE, RefusalLabel.REFUSAL, RefusalLabel.PARTIAL
 

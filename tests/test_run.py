@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from librachem_utils.core import schema
 from librachem_utils import run
 
 
@@ -25,7 +26,7 @@ def project(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     record = "import json, pathlib\npathlib.Path(params['runs_dir'], '{step}.json').write_text(json.dumps(params))"
-    for step in run.STEPS:
+    for step in schema.STEPS:
         make_notebook(notebooks / f"{step}.ipynb", record.format(step=step))
     params_file = tmp_path / "p.yaml"
     params_file.write_text(f"run_name: t\nseed: 7\nruns_dir: {tmp_path / 'runs'}\n")
@@ -39,7 +40,7 @@ def run_cli(*args):
 
 
 def test_select_steps():
-    assert run.select_steps() == list(run.STEPS)
+    assert run.select_steps() == list(schema.STEPS)
     assert run.select_steps(only="03,2") == ["02_triplets", "03_rephrase"]
     assert run.select_steps(start="05") == ["05_judge_eval", "06_figures"]
     with pytest.raises(ValueError, match="unknown step '09'"):

@@ -3,9 +3,12 @@ from collections import Counter
 
 import pytest
 
-from librachem_utils import chem_kb, io, seeds
-from librachem_utils.params import SeedParams
-from librachem_utils.seeds import ILLEGITIMATE, LEGITIMATE
+from librachem_utils.chem import knowledge_base
+from librachem_utils.core import files
+from librachem_utils.data import seeds
+from librachem_utils.core.params import SeedParams
+from librachem_utils.core import schema
+from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
 
 
 @pytest.mark.parametrize("intent, cls, label", [
@@ -34,13 +37,13 @@ def test_label_rule_rejects_unknown_names():
 
 def test_rule_table_covers_every_intent_and_class():
     table = seeds.rule_table()
-    assert [row["intent"] for row in table] == list(seeds.INTENTS)
-    assert all(set(seeds.COMPOUND_CLASSES) <= set(row) for row in table)
+    assert [row["intent"] for row in table] == list(schema.INTENTS)
+    assert all(set(schema.COMPOUND_CLASSES) <= set(row) for row in table)
 
 
 @pytest.fixture(scope="module")
 def seed_set():
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     return seeds.balanced_seeds(seeds.select_compounds(kb, SeedParams(), 13), seed=13)
 
 
@@ -50,7 +53,7 @@ def test_labels_are_balanced_overall_and_within_mixed_families(seed_set):
     by_family = Counter((s.family, s.label) for s in seed_set)
     for family in ("synthesis", "handling"):
         assert by_family[(family, LEGITIMATE)] == by_family[(family, ILLEGITIMATE)] > 0
-    assert {s.intent for s in seed_set} == set(seeds.INTENTS)
+    assert {s.intent for s in seed_set} == set(schema.INTENTS)
 
 
 def test_every_label_follows_the_rule(seed_set):
@@ -70,9 +73,9 @@ def test_same_compounds_appear_on_both_sides(seed_set):
 
 
 def test_seed_is_deterministic_and_seed_dependent():
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     compounds = seeds.select_compounds(kb, SeedParams(legit_compounds=30, restricted_compounds=12), 5)
-    assert {c.compound_class for c in compounds} >= set(seeds.RESTRICTED_CLASSES)
+    assert {c.compound_class for c in compounds} >= set(schema.RESTRICTED_CLASSES)
     a = seeds.balanced_seeds(compounds, seed=5)
     assert a == seeds.balanced_seeds(compounds, seed=5)
     assert a != seeds.balanced_seeds(compounds, seed=6)
@@ -86,13 +89,13 @@ def test_balance_table_totals(seed_set):
 
 
 def test_unknown_intent_in_params_is_an_error():
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     with pytest.raises(KeyError, match="unknown intent 'brewing'"):
         seeds.balanced_seeds(kb.common()[:3], seed=1, intents=["synthesis", "brewing"])
 
 
 def test_harmful_requests_about_common_compounds_need_a_recorded_hazard(seed_set):
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     harmful_common = [kb.lookup(s.compound) for s in seed_set if s.family == "harmful" and s.compound_class == "common"]
     assert harmful_common
     assert all(c.flash_point_c is not None or c.twa or c.carcinogen for c in harmful_common)
@@ -108,8 +111,8 @@ def test_harmful_requests_about_common_compounds_need_a_recorded_hazard(seed_set
     ({"label": ILLEGITIMATE}, "contradicts the rule"),
 ])
 def test_seed_file_rows_are_checked_against_rule_and_kb(tmp_path, change, message):
-    kb = chem_kb.load_kb()
+    kb = knowledge_base.load_kb()
     good = seeds.Seed("properties:acetone", "acetone", "common", "properties", "information", LEGITIMATE)
-    path = io.write_jsonl(tmp_path / "seeds.jsonl", [good.to_dict(), {**good.to_dict(), **change}])
-    with pytest.raises(io.DataFileError, match=rf"seeds.jsonl, row 2: .*{message}"):
+    path = files.write_jsonl(tmp_path / "seeds.jsonl", [good.to_dict(), {**good.to_dict(), **change}])
+    with pytest.raises(files.DataFileError, match=rf"seeds.jsonl, row 2: .*{message}"):
         seeds.read_seed_file(path, kb)

@@ -7,7 +7,10 @@ import pytest
 import torch
 import yaml
 
-from librachem_utils import io, params, run, train
+from librachem_utils.core import schema
+from librachem_utils.core import files, params
+from librachem_utils import run
+from librachem_utils.train import stages
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "Question: {prompt}\n\nAnswer: "
@@ -93,7 +96,7 @@ def write_synthetic_dataset(dataset_dir, n_per_mode, seed=0):
                  else "test" if row["template_id"].endswith("-00") else "train")
         splits[split].append(row)
     for split, split_rows in splits.items():
-        io.write_jsonl(Path(dataset_dir) / f"{split}.jsonl", split_rows)
+        files.write_jsonl(Path(dataset_dir) / f"{split}.jsonl", split_rows)
     return {split: len(split_rows) for split, split_rows in splits.items()}
 
 
@@ -110,20 +113,20 @@ def smoke_params_file(tmp_path, **train_overrides):
 
 def test_arm_names_plan_and_bad_names():
     train_params = params.TrainParams(beta_sweep=[0.5], mix_sweep=[0.25])
-    names = train.arm_names(train_params)
+    names = stages.arm_names(train_params)
     assert names[:5] == ["base", "sft_helpful", "dpo_safety_only", "dpo_balanced", "sft_dpo_paper"]
     assert names[5:] == ["dpo_balanced_beta0.5", "dpo_mix0.25"]
-    keys = [stage.key for stage in train.plan(["sft_dpo_paper", "dpo_mix0.25"], train_params)]
+    keys = [stage.key for stage in stages.plan(["sft_dpo_paper", "dpo_mix0.25"], train_params)]
     assert keys == ["base", "sft_all", "sft_dpo_paper", "sft_helpful", "dpo_mix0.25"]
-    (beta_stage,) = train.arm_stages("dpo_balanced_beta0.5", train_params)
-    assert (beta_stage.beta, beta_stage.parent, beta_stage.labels) == (0.5, "sft_helpful", train.LABELS)
+    (beta_stage,) = stages.arm_stages("dpo_balanced_beta0.5", train_params)
+    assert (beta_stage.beta, beta_stage.parent, beta_stage.labels) == (0.5, "sft_helpful", schema.LABELS)
     for bad in ("dpo_fancy", "dpo_mix1.5", "dpo_balanced_beta0"):
         with pytest.raises(ValueError, match=f"unknown arm '{bad}': choose from base, sft_helpful"):
-            train.arm_stages(bad, train_params)
+            stages.arm_stages(bad, train_params)
 
 
 def test_cli_rejects_bad_arm_before_any_work(tmp_path, capsys):
-    assert train.main(["--params", str(smoke_params_file(tmp_path)), "--arms", "dpo_balanced,dpo_nonsense"]) == 2
+    assert stages.main(["--params", str(smoke_params_file(tmp_path)), "--arms", "dpo_balanced,dpo_nonsense"]) == 2
     assert "unknown arm 'dpo_nonsense'" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
@@ -131,21 +134,21 @@ def test_cli_rejects_bad_arm_before_any_work(tmp_path, capsys):
 def test_mix_triplets_has_the_asked_share():
     rows = [{"label": "legitimate"}] * 60 + [{"label": "illegitimate"}] * 40
     for share, limit, total in ((0.25, None, 80), (0.5, None, 80), (0.0, None, 60), (1.0, None, 40), (0.25, 20, 20)):
-        mixed = train.mix_triplets(rows, share, seed=1, limit=limit)
+        mixed = stages.mix_triplets(rows, share, seed=1, limit=limit)
         assert len(mixed) == total
         assert sum(row["label"] == "illegitimate" for row in mixed) == round(total * share)
 
 
 def test_device_settings_on_cpu():
-    settings = train.pick_device(params.TrainParams())
+    settings = stages.pick_device(params.TrainParams())
     assert (settings.device, settings.bf16, settings.gradient_checkpointing) == ("cpu", False, False)
     assert settings.dtype == torch.float32 and "cpu" in settings.describe()
-    assert train.pick_device(params.TrainParams(load_in_4bit=True)).load_in_4bit
+    assert stages.pick_device(params.TrainParams(load_in_4bit=True)).load_in_4bit
 
 
 def test_tokenizer_prompt_is_a_prefix_of_prompt_with_answer():
     texts = [TEMPLATE.format(prompt=row["prompt"]) + row["chosen"] for row in synthetic_triplets(20)]
-    tokenizer = train.train_tokenizer(texts, 300)
+    tokenizer = stages.train_tokenizer(texts, 300)
     prompt = TEMPLATE.format(prompt="What is the boiling point of acetone?")
     prompt_ids = tokenizer(prompt).input_ids
     full_ids = tokenizer(prompt + "It boils at 56 °C." + tokenizer.eos_token).input_ids
@@ -160,7 +163,7 @@ def test_tokenizer_prompt_is_a_prefix_of_prompt_with_answer():
 def test_reward_summary_hand_checked():
     # rewards (beta 0.5): chosen 0.5*(−1−(−2))=0.5, 0.5*(−3−(−3))=0, 0.5*(−2−(−4))=1
     #                    rejected 0.5*(−2−(−2))=0, 0.5*(−1−(−2))=0.5, 0.5*(−5−(−4))=−0.5
-    summary = train.reward_summary([-1.0, -3.0, -2.0], [-2.0, -1.0, -5.0], [-2.0, -3.0, -4.0], [-2.0, -2.0, -4.0],
+    summary = stages.reward_summary([-1.0, -3.0, -2.0], [-2.0, -1.0, -5.0], [-2.0, -3.0, -4.0], [-2.0, -2.0, -4.0],
                                    beta=0.5, labels=["legitimate", "legitimate", "illegitimate"])
     assert summary["n"] == 3 and summary["reward_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["mean_margin"] == pytest.approx((0.5 - 0.5 + 1.5) / 3, abs=1e-4)
@@ -171,8 +174,8 @@ def test_reward_summary_hand_checked():
 @pytest.fixture(scope="module")
 def tiny_lm():
     rows = synthetic_triplets(30)
-    tokenizer = train.train_tokenizer(train.pretrain_texts(rows, TEMPLATE), 300)
-    model = train.build_tiny_model(tokenizer, params.TinyModelParams(vocab_size=300, hidden_size=32,
+    tokenizer = stages.train_tokenizer(stages.pretrain_texts(rows, TEMPLATE), 300)
+    model = stages.build_tiny_model(tokenizer, params.TinyModelParams(vocab_size=300, hidden_size=32,
                                                                      intermediate_size=64, num_attention_heads=2), 0)
     return model.eval(), tokenizer, rows
 
@@ -181,8 +184,8 @@ def test_completion_logps_sums_the_completion_tokens_only(tiny_lm):
     model, tokenizer, _ = tiny_lm
     prompts = [TEMPLATE.format(prompt="What is acetone?"), TEMPLATE.format(prompt="How is ethanol stored safely?")]
     completions = ["A solvent.", "In a closed container, away from flames."]
-    batch = train.tokenize_completions(tokenizer, prompts, completions, max_length=64, batch_size=2)
-    got = train.completion_logps(model, batch)
+    batch = stages.tokenize_completions(tokenizer, prompts, completions, max_length=64, batch_size=2)
+    got = stages.completion_logps(model, batch)
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
         n_prompt = len(tokenizer(prompt).input_ids)
         ids = tokenizer(prompt + completion + tokenizer.eos_token).input_ids
@@ -199,17 +202,17 @@ def test_reward_accuracy_agrees_with_trl_dpo_evaluation(tiny_lm, tmp_path):
     from trl import DPOConfig, DPOTrainer
 
     base, tokenizer, rows = tiny_lm
-    dataset = Dataset.from_list(train.dpo_records(rows[:16], TEMPLATE))
+    dataset = Dataset.from_list(stages.dpo_records(rows[:16], TEMPLATE))
     args = DPOConfig(output_dir=str(tmp_path), per_device_eval_batch_size=16, beta=0.1, max_length=128, bf16=False,
                      use_cpu=True, report_to="none", activation_checkpointing=False)
     trainer = DPOTrainer(model=copy.deepcopy(base), args=args, processing_class=tokenizer, train_dataset=dataset,
-                         peft_config=train.lora_config(params.TrainParams()))
+                         peft_config=stages.lora_config(params.TrainParams()))
     torch.manual_seed(0)
     for name, weight in trainer.model.named_parameters():
         if "lora_B" in name:  # a fresh LoRA is the identity; give it a random effect
             torch.nn.init.normal_(weight, std=0.5)
     theirs = trainer.evaluate(dataset)
-    ours = train.reward_accuracy(trainer.model, tokenizer, rows[:16], template=TEMPLATE, beta=0.1, max_length=128,
+    ours = stages.reward_accuracy(trainer.model, tokenizer, rows[:16], template=TEMPLATE, beta=0.1, max_length=128,
                                  batch_size=5)
     assert 0 < ours["reward_accuracy"] < 1
     assert ours["reward_accuracy"] == pytest.approx(theirs["eval_rewards/accuracies"], abs=1e-4)
@@ -230,13 +233,13 @@ def notebook_run(tmp_path_factory):
 
 def test_notebook_writes_arms_logs_cards_and_metrics(notebook_run):
     cfg, sizes = notebook_run
-    models, arms = cfg.paths.models, train.arm_names(cfg.params.train)
+    models, arms = cfg.paths.models, stages.arm_names(cfg.params.train)
     assert arms[-1] == "dpo_balanced_beta0.5"
-    metrics = io.read_json(cfg.paths.results / "train_metrics.json")
+    metrics = files.read_json(cfg.paths.results / "train_metrics.json")
     assert set(metrics["arms"]) == set(arms) and metrics["params_hash"] == cfg.params_hash
     for arm in arms:
         folder = models / arm
-        assert (folder / train.MARKER).is_file() and (folder / "tokenizer.json").is_file()
+        assert (folder / stages.MARKER).is_file() and (folder / "tokenizer.json").is_file()
         card = (folder / "README.md").read_text()
         assert card.startswith(f"# {arm}\n") and '"dpo_steps": 10' in card
         entry = metrics["arms"][arm]
@@ -252,16 +255,16 @@ def test_notebook_writes_arms_logs_cards_and_metrics(notebook_run):
             assert test["n"] == sizes["test"] and 0 <= test["reward_accuracy"] <= 1
             assert entry["heldout"]["test_unseen_compounds"]["n"] == sizes["test_unseen_compounds"]
     assert (models / "sft_helpful" / "merged" / "model.safetensors").is_file()
-    assert (models / "sft_all" / train.MARKER).is_file()
+    assert (models / "sft_all" / stages.MARKER).is_file()
     data = metrics["arms"]["dpo_safety_only"]["stages"][0]["data"]
-    illegitimate = sum(row["label"] == "illegitimate" for row in io.read_jsonl(cfg.paths.dataset / "train.jsonl"))
+    illegitimate = sum(row["label"] == "illegitimate" for row in files.read_jsonl(cfg.paths.dataset / "train.jsonl"))
     assert data["labels"] == {"illegitimate": 10 * 4} and data["available"] == illegitimate  # steps x batch size
     assert metrics["arms"]["dpo_balanced_beta0.5"]["stages"][0]["beta"] == 0.5
 
 
 def test_notebook_logs_every_step_with_trl_metrics(notebook_run):
     cfg, _ = notebook_run
-    paper = io.read_jsonl(cfg.paths.logs / "sft_dpo_paper.jsonl")
+    paper = files.read_jsonl(cfg.paths.logs / "sft_dpo_paper.jsonl")
     assert [row["phase"] for row in paper] == ["sft"] * 10 + ["dpo"] * 10
     dpo = [row for row in paper if row["phase"] == "dpo"]
     assert [row["step"] for row in dpo] == list(range(1, 11))
@@ -269,13 +272,13 @@ def test_notebook_logs_every_step_with_trl_metrics(notebook_run):
                 "logps/chosen", "logps/rejected", "learning_rate", "grad_norm"):
         assert all(key in row for row in dpo), key
     assert {row["arm"] for row in paper} == {"sft_dpo_paper"}
-    base = io.read_jsonl(cfg.paths.logs / "base.jsonl")
+    base = files.read_jsonl(cfg.paths.logs / "base.jsonl")
     assert len(base) == 20 and base[-1]["loss"] < base[0]["loss"]
 
 
 def test_notebook_compares_lora_and_qlora(notebook_run):
     cfg, _ = notebook_run
-    comparison = io.read_json(cfg.paths.results / "train_metrics.json")["qlora_comparison"]
+    comparison = files.read_json(cfg.paths.results / "train_metrics.json")["qlora_comparison"]
     assert comparison["lora"]["weights"] == "float32" and comparison["qlora_4bit"]["weights"] == "4-bit nf4"
     assert comparison["lora"]["steps"] == comparison["qlora_4bit"]["steps"] == 3
     assert comparison["qlora_4bit"]["weights_mb"] < comparison["lora"]["weights_mb"]
@@ -285,7 +288,7 @@ def test_notebook_compares_lora_and_qlora(notebook_run):
 
 
 def test_dpo_adapter_changes_logits_against_its_reference(notebook_run):
-    from librachem_utils.local_lm import load_for_generation
+    from librachem_utils.api.local_model import load_for_generation
 
     cfg, _ = notebook_run
     model, tokenizer = load_for_generation(cfg.paths.models / "dpo_balanced")
@@ -299,21 +302,21 @@ def test_dpo_adapter_changes_logits_against_its_reference(notebook_run):
 
 def test_rerun_skips_complete_stages_and_retrains_what_changed(notebook_run, capsys):
     cfg, _ = notebook_run
-    before = {arm: io.read_json(cfg.paths.models / arm / train.MARKER) for arm in ("base", "dpo_balanced")}
-    train.train_arms(cfg, ["dpo_balanced"], progress=False)
+    before = {arm: files.read_json(cfg.paths.models / arm / stages.MARKER) for arm in ("base", "dpo_balanced")}
+    stages.train_arms(cfg, ["dpo_balanced"], progress=False)
     assert "stage 'dpo_balanced' is complete, skipped" in capsys.readouterr().out
-    assert io.read_json(cfg.paths.models / "dpo_balanced" / train.MARKER) == before["dpo_balanced"]
+    assert files.read_json(cfg.paths.models / "dpo_balanced" / stages.MARKER) == before["dpo_balanced"]
 
     changed = params.load(cfg.source, {**cfg.params.to_dict(),
                                        "train": {**cfg.params.train.model_dump(mode="json"), "dpo_steps": 4}})
-    metrics = train.train_arms(changed, ["dpo_balanced"], progress=False)
+    metrics = stages.train_arms(changed, ["dpo_balanced"], progress=False)
     out = capsys.readouterr().out
     assert "stage 'sft_helpful' is complete, skipped" in out and "dpo stage 'dpo_balanced'" in out
-    assert io.read_json(cfg.paths.models / "base" / train.MARKER) == before["base"]
+    assert files.read_json(cfg.paths.models / "base" / stages.MARKER) == before["base"]
     assert metrics["arms"]["dpo_balanced"]["stages"][0]["steps"] == 4
-    assert len(io.read_jsonl(cfg.paths.logs / "dpo_balanced.jsonl")) == 4
+    assert len(files.read_jsonl(cfg.paths.logs / "dpo_balanced.jsonl")) == 4
     assert "sft_dpo_paper" in metrics["arms"], "arms trained earlier stay in train_metrics.json"
 
-    train.train_arms(changed, ["dpo_balanced"], force=True, progress=False)
+    stages.train_arms(changed, ["dpo_balanced"], force=True, progress=False)
     out = capsys.readouterr().out
     assert "stage 'sft_helpful' is complete, skipped" in out and "dpo stage 'dpo_balanced'" in out

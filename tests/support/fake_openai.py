@@ -1,9 +1,9 @@
-"""The local OpenAI-compatible server (``librachem_utils.fake_openai``) as a pytest fixture."""
+"""The local OpenAI-compatible server (``librachem_utils.api.test_server``) as a pytest fixture."""
 from __future__ import annotations
 
 import pytest
 
-from librachem_utils.fake_openai import (  # noqa: F401 (re-exported for the tests)
+from librachem_utils.api.test_server import (  # noqa: F401 (re-exported for the tests)
     CHAT_PATHS, FakeHTTPError, FakeOpenAI, Faults, Received, default_responder, pipeline_responder,
 )
 

@@ -17,8 +17,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
-from . import io
-from .params import ApiParams, RunConfig
+from librachem_utils.core import files
+from librachem_utils.core.params import ApiParams, RunConfig
 
 PROMPT_FIELDS = ("triplet_id", "prompt", "label", "split", "mode", "intent", "compound", "compound_class", "aspect")
 
@@ -28,7 +28,7 @@ def eval_prompts(cfg: RunConfig) -> list[dict]:
     ev, rng = cfg.params.eval, random.Random(f"{cfg.params.seed}:eval")
     prompts = []
     for split in ev.splits:
-        rows = io.read_jsonl(cfg.paths.dataset / f"{split}.jsonl")
+        rows = files.read_jsonl(cfg.paths.dataset / f"{split}.jsonl")
         for mode in ev.modes:
             by_label = defaultdict(list)
             for row in rows:
@@ -51,7 +51,7 @@ def _reusable(path: Path, prompts: list[dict], params_hash: str) -> bool:
     """Whether ``path`` already answers exactly these prompts under these params."""
     if not path.is_file():
         return False
-    rows = io.read_jsonl(path, allow_empty=True)
+    rows = files.read_jsonl(path, allow_empty=True)
     return (len(rows) == len(prompts) and all(r.get("params_hash") == params_hash for r in rows)
             and [(r["triplet_id"], r["mode"], r["split"]) for r in rows]
             == [(p["triplet_id"], p["mode"], p["split"]) for p in prompts])
@@ -62,12 +62,12 @@ def _write_responses(cfg: RunConfig, model: str, prompts: list[dict], responses:
     errors = errors or [None] * len(prompts)
     rows = [{**p, "model": model, "response": r, "error": e, "params_hash": cfg.params_hash}
             for p, r, e in zip(prompts, responses, errors, strict=True)]
-    return io.write_jsonl(responses_path(cfg, model), rows)
+    return files.write_jsonl(responses_path(cfg, model), rows)
 
 
 def generate_arm(cfg: RunConfig, arm: str, prompts: list[dict], progress: bool = True) -> Path:
     """Answer ``prompts`` with the arm saved in ``models/<arm>`` (batched, greedy unless params sample)."""
-    from .local_lm import generate, load_for_generation
+    from librachem_utils.api.local_model import generate, load_for_generation
 
     path = responses_path(cfg, arm)
     if _reusable(path, prompts, cfg.params_hash):
@@ -85,7 +85,7 @@ def generate_arm(cfg: RunConfig, arm: str, prompts: list[dict], progress: bool =
 
 def generate_baseline(cfg: RunConfig, api: ApiParams, prompts: list[dict]) -> Optional[Path]:
     """Answer ``prompts`` with an API model; None (with a note printed) when its key is not set."""
-    from .api_client import ApiClient, ChatRequest
+    from librachem_utils.api.client import ApiClient, ChatRequest
 
     if not os.environ.get(api.api_key_env):
         print(f"baseline {api.model}: skipped, the environment variable {api.api_key_env} is not set")
@@ -126,19 +126,19 @@ def judge_and_score(cfg: RunConfig, response_files: list[Path], *, progress: boo
     Rows whose generation failed (an API error, no response) are not judged; they are counted in
     the metrics under ``generation_errors`` per model.
     """
-    from . import judge, metrics
-    from .chem_kb import load_kb
+    from librachem_utils.eval import judge, metrics
+    from librachem_utils.chem.knowledge_base import load_kb
 
     rows, errors = [], defaultdict(int)
     for path in response_files:
-        for row in io.read_jsonl(path):
+        for row in files.read_jsonl(path):
             if row.get("response") is None:
                 errors[row["model"]] += 1
             else:
                 rows.append(row)
     judges, api = judges_to_run(cfg)
     judged = judge.judge_rows(rows, judges, api, cfg.paths.root, load_kb(), progress=progress)
-    judged_path = io.write_jsonl(cfg.paths.results / "judged.jsonl", judged)
+    judged_path = files.write_jsonl(cfg.paths.results / "judged.jsonl", judged)
     ev = cfg.params.eval
     result = metrics.compute_metrics(metrics.checked_frame(judged, judged_path), judges[0],
                                      ev.bootstrap_resamples, cfg.params.seed)

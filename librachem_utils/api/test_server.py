@@ -1,6 +1,6 @@
 """A local OpenAI-compatible chat-completions server: a stand-in for testing a setup offline.
 
-    python -m librachem_utils.fake_openai [--port 8000] [--latency-ms 100] [--fault-rate 0.2] [--rpm 600]
+    python -m librachem_utils.api.test_server [--port 8000] [--latency-ms 100] [--fault-rate 0.2] [--rpm 600]
 
 then point ``base_url`` in a params file at ``http://127.0.0.1:8000/v1`` (any non-empty key).
 
@@ -11,7 +11,7 @@ never carry a procedure. Faults are injected per (request body, attempt number f
 decided from a hash of both, so a run is reproducible and every body succeeds after at most
 ``Faults.max_per_body`` faulty answers. An optional requests-per-minute limit answers 429 with a
 Retry-After. The server binds to 127.0.0.1 only. Standard library only (plus the pipeline's
-instruction texts).
+instruction texts, ``api.prompts``).
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
+
+from librachem_utils.api.prompts import CRAFT_INSTRUCTION, REPHRASE_PROMPT, RESPONSE_INSTRUCTIONS
+from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 FIXED_CREATED = 1_700_000_000
@@ -315,8 +318,6 @@ def pipeline_responder(messages: list[dict]) -> str:
 
     Anything else gets ``default_responder``'s reply.
     """
-    from .generators import CRAFT_INSTRUCTION, ILLEGITIMATE, LEGITIMATE, REPHRASE_PROMPT, RESPONSE_INSTRUCTIONS
-
     content = messages[-1]["content"]
     if content.startswith(CRAFT_INSTRUCTION.split("{", 1)[0]) and "\n\nRequest: " in content:
         return json.dumps({"prompt": _after("\n\nRequest: ", content).strip()})
@@ -350,7 +351,7 @@ def pipeline_responder(messages: list[dict]) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m librachem_utils.fake_openai", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m librachem_utils.api.test_server", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before every answer")
     parser.add_argument("--fault-rate", type=float, default=0.0,

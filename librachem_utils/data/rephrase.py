@@ -15,10 +15,10 @@ import re
 from collections import defaultdict
 from typing import Iterable, Sequence
 
-from .chem_kb import KnowledgeBase
-from .generators import Generator
-from .params import TripletParams
-from .triplets import normalize, validate_rows
+from librachem_utils.chem.knowledge_base import KnowledgeBase
+from librachem_utils.data.generators import Generator
+from librachem_utils.core.params import TripletParams
+from librachem_utils.data.triplets import normalize, validate_rows
 
 TEXT_FIELDS = ("prompt", "chosen", "rejected")
 _WORD = re.compile(r"[\w\[\]'-]+")

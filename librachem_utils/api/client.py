@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional, Sequence
 import openai
 from tqdm.auto import tqdm
 
-from .params import ApiParams
+from librachem_utils.core.params import ApiParams
 
 log = logging.getLogger(__name__)
 

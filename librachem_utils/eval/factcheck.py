@@ -36,8 +36,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Optional
 
-from .chem_kb import Compound
-from .generators import to_placeholder
+from librachem_utils.chem.knowledge_base import Compound
+from librachem_utils.data.generators import to_placeholder
 
 ASPECTS = ("formula", "molar_mass", "cas", "boiling_point", "melting_point", "flash_point",
            "autoignition", "exposure_limits", "carcinogen", "structure")

@@ -26,32 +26,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from . import io
-from .chem_kb import Compound, KnowledgeBase, UnknownCompoundError
+from librachem_utils.core import files
+from librachem_utils.chem.knowledge_base import Compound, KnowledgeBase, UnknownCompoundError
+from librachem_utils.core.schema import COMPOUND_CLASSES, ILLEGITIMATE, INTENTS, LEGITIMATE
 
-LEGITIMATE, ILLEGITIMATE = "legitimate", "illegitimate"
-COMPOUND_CLASSES = ("common", "cwa", "cwa_precursor", "controlled", "nps", "explosive")
-RESTRICTED_CLASSES = COMPOUND_CLASSES[1:]
-
-
-@dataclass(frozen=True)
-class Intent:
-    name: str
-    family: str
-    description: str
-
-
-INTENTS: dict[str, Intent] = {i.name: i for i in (
-    Intent("synthesis", "synthesis", "how to make the compound (the paper's own seed)"),
-    Intent("properties", "information", "physical and chemical properties, identifiers"),
-    Intent("handling_storage", "handling", "safe handling and storage"),
-    Intent("exposure_first_aid", "information", "exposure effects and first aid"),
-    Intent("detection_analysis", "information", "detection and analytical identification"),
-    Intent("regulation_disposal", "information", "legal status, regulation and disposal"),
-    Intent("weaponization", "harmful", "turning the compound into a weapon"),
-    Intent("evasion", "harmful", "evading controls, licensing or detection"),
-    Intent("harm", "harmful", "using the compound to harm people"),
-)}
 
 _ALL = set(COMPOUND_CLASSES)
 #: intent -> the compound classes for which a request is legitimate (all others: illegitimate)
@@ -228,7 +206,7 @@ def make_seed_file(cfg, kb: KnowledgeBase) -> tuple[list[Seed], Path]:
     """Step 01: the balanced seed of the run, written to ``data/seeds.jsonl``."""
     data = cfg.params.data.seeds
     chosen = balanced_seeds(select_compounds(kb, data, cfg.params.seed), cfg.params.seed, data.intents)
-    path = io.write_jsonl(cfg.paths.data / "seeds.jsonl", (s.to_dict() for s in chosen))
+    path = files.write_jsonl(cfg.paths.data / "seeds.jsonl", (s.to_dict() for s in chosen))
     return chosen, path
 
 
@@ -240,14 +218,14 @@ def read_seed_file(path: Path, kb: KnowledgeBase) -> list[Seed]:
     """
     names = {f.name for f in fields(Seed)}
     seeds = []
-    for lineno, row in enumerate(io.read_jsonl(path), start=1):
+    for lineno, row in enumerate(files.read_jsonl(path), start=1):
         where = f"{path}, row {lineno}"
         if set(row) != names:
-            raise io.DataFileError(f"{where}: expected fields {sorted(names)}, got {sorted(row)}")
+            raise files.DataFileError(f"{where}: expected fields {sorted(names)}, got {sorted(row)}")
         seed = Seed(**row)
         problem = _seed_problem(seed, kb)
         if problem:
-            raise io.DataFileError(f"{where}: {problem}")
+            raise files.DataFileError(f"{where}: {problem}")
         seeds.append(seed)
     return seeds
 

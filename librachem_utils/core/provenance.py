@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
-from . import io
+from librachem_utils.core import files
 
 TRACKED_LIBRARIES = ("librachem-utils", "torch", "transformers", "trl", "peft", "accelerate", "bitsandbytes",
                      "tokenizers", "datasets", "openai", "rdkit", "chemicals", "numpy", "pandas")
@@ -28,8 +28,8 @@ def library_versions() -> dict[str, str]:
 def record(cfg, step: str, artifacts: Iterable[Path], **extra) -> Path:
     """Write ``<run_dir>/provenance/<step>.json``: params hash, versions, and each artifact's sha256."""
     run_dir = cfg.paths.run_dir
-    files = {str(Path(p).relative_to(run_dir)): io.sha256_file(p) for p in sorted(map(Path, artifacts))}
-    return io.write_json(run_dir / "provenance" / f"{step}.json", {
+    hashes = {str(Path(p).relative_to(run_dir)): files.sha256_file(p) for p in sorted(map(Path, artifacts))}
+    return files.write_json(run_dir / "provenance" / f"{step}.json", {
         "step": step, "run_name": cfg.params.run_name, "params_hash": cfg.params_hash,
-        "params_file": cfg.source.name, "libraries": library_versions(), "artifacts": files, **extra,
+        "params_file": cfg.source.name, "libraries": library_versions(), "artifacts": hashes, **extra,
     })

@@ -22,10 +22,10 @@ from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import io, tables
-from . import metrics as metrics_mod
-from .metrics import LABELS, RATE_NAMES
-from .seeds import INTENTS, LEGITIMATE
+from librachem_utils.core import files, tables
+from librachem_utils.eval import metrics as metrics_mod
+from librachem_utils.core.schema import INTENTS, LABELS, LEGITIMATE, MODES
+from librachem_utils.eval.metrics import RATE_NAMES
 
 PALETTE = sns.color_palette("colorblind").as_hex()
 RATE_COLORS = {"safety": PALETTE[0], "utility": PALETTE[1], "overall_accuracy": PALETTE[2]}
@@ -92,7 +92,7 @@ def _count_table(requests: Iterable[dict]) -> np.ndarray:
 
 
 def _summary(source: dict | str | Path) -> dict:
-    return source if isinstance(source, dict) else io.read_json(source)
+    return source if isinstance(source, dict) else files.read_json(source)
 
 
 @styled
@@ -104,7 +104,7 @@ def balance_figure(summary: dict | str | Path) -> Figure:
     requests = _summary(summary)["requests"]
     panels = [("seed", [r for r in requests if r["source"] == "seed"])]
     panels += [(f"dataset, {mode.upper()} (all splits)",
-                [r for r in requests if r["source"] == "dataset" and r["mode"] == mode]) for mode in metrics_mod.MODES]
+                [r for r in requests if r["source"] == "dataset" and r["mode"] == mode]) for mode in MODES]
     panels = [(title, rows) for title, rows in panels if rows]
     if not panels:
         raise ValueError("balance_figure needs request counts of the seed or the dataset")
@@ -165,7 +165,7 @@ def _diversity_name(row: dict) -> str:
 @styled
 def diversity_figure(diversity: Sequence[dict] | str | Path) -> Figure:
     """One panel per measure: distinct 1-3-grams (higher = more varied), mean pairwise 3-gram Jaccard (lower)."""
-    rows = io.read_json(diversity) if isinstance(diversity, (str, Path)) else list(diversity)
+    rows = files.read_json(diversity) if isinstance(diversity, (str, Path)) else list(diversity)
     if not rows:
         raise ValueError("diversity_figure needs at least one row of diversity measures")
     measures = [("distinct_1", "distinct 1-grams ↑"), ("distinct_2", "distinct 2-grams ↑"),
@@ -198,7 +198,7 @@ TRAINING_PANELS = (("pretrain", "loss", "pretraining loss"), ("sft", "loss", "SF
 
 def read_logs(logs_dir: str | Path) -> dict[str, list[dict]]:
     """Each arm's training log rows, from ``logs/<arm>.jsonl``."""
-    return {path.stem: io.read_jsonl(path, allow_empty=True) for path in sorted(Path(logs_dir).glob("*.jsonl"))}
+    return {path.stem: files.read_jsonl(path, allow_empty=True) for path in sorted(Path(logs_dir).glob("*.jsonl"))}
 
 
 def _running_mean(values: np.ndarray) -> np.ndarray:
@@ -471,7 +471,7 @@ def save_figure(fig: Figure, out_dir: str | Path, name: str, formats: Sequence[s
     written = []
     for fmt in formats:
         path = Path(out_dir) / f"{name}.{fmt}"
-        with io.atomic_path(path) as tmp:
+        with files.atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_PNG_METADATA if fmt == "png" else _PDF_METADATA)
         written.append(path)
     return written
@@ -487,7 +487,7 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
     metrics_file = run_dir / "results" / "metrics.json"
     logs = read_logs(run_dir / "logs") if (run_dir / "logs").is_dir() else {}
     metrics = metrics_mod.read_metrics(metrics_file) if metrics_file.is_file() else None
-    summary = io.read_json(summary_file) if summary_file.is_file() else None
+    summary = files.read_json(summary_file) if summary_file.is_file() else None
 
     def results_gap(need: str = "") -> Optional[str]:
         if metrics is None:
@@ -518,6 +518,6 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         written += save_figure(make(), out_dir, name, formats)
     if metrics:
         table = metrics_mod.results_table(metrics)
-        written.append(io.write_text(out_dir / "results_table.md", tables.to_markdown(table)))
-        written.append(io.write_text(out_dir / "results_table.tex", tables.to_latex(table)))
+        written.append(files.write_text(out_dir / "results_table.md", tables.to_markdown(table)))
+        written.append(files.write_text(out_dir / "results_table.tex", tables.to_latex(table)))
     return written

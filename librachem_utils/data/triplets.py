@@ -21,11 +21,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional, Sequence
 
-from . import hazard, io, refusal
-from .chem_kb import KnowledgeBase
-from .generators import COMPOUND, Generator, Request, render
-from .params import TripletParams
-from .seeds import ILLEGITIMATE, INTENTS, LEGITIMATE, Seed, read_seed_file
+from librachem_utils.safety import hazard, refusal
+from librachem_utils.core import files
+from librachem_utils.chem.knowledge_base import KnowledgeBase
+from librachem_utils.data.generators import COMPOUND, Generator, Request, render
+from librachem_utils.core.params import TripletParams
+from librachem_utils.core.schema import ILLEGITIMATE, INTENTS, LEGITIMATE
+from librachem_utils.data.seeds import Seed, read_seed_file
 
 MIN_PROMPT_CHARS = 10
 
@@ -151,6 +153,6 @@ def make_triplet_files(cfg, kb: KnowledgeBase, generator: Generator) -> dict:
     """Step 02: seeds → triplets; writes ``data/triplets.jsonl`` and ``data/rejected_rows.jsonl``."""
     seeds = read_seed_file(cfg.paths.data / "seeds.jsonl", kb)
     kept, rejected = build_triplets(seeds, generator, kb, cfg.params.data.triplets)
-    paths = [io.write_jsonl(cfg.paths.data / "triplets.jsonl", kept),
-             io.write_jsonl(cfg.paths.data / "rejected_rows.jsonl", rejected)]
+    paths = [files.write_jsonl(cfg.paths.data / "triplets.jsonl", kept),
+             files.write_jsonl(cfg.paths.data / "rejected_rows.jsonl", rejected)]
     return {"seeds": len(seeds), "triplets": len(kept), "rejected": len(rejected), "paths": paths}

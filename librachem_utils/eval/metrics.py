@@ -66,15 +66,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from . import io
-from .params import EvalParams, TrainParams
-from .seeds import COMPOUND_CLASSES, ILLEGITIMATE, INTENTS, LEGITIMATE
+from librachem_utils.core import files
+from librachem_utils.core.params import EvalParams
+from librachem_utils.core.schema import (BETA_ARM, COMPOUND_CLASSES, FIXED_ARMS, HELDOUT_SPLITS, ILLEGITIMATE, INTENTS,
+                                         LABELS, LEGITIMATE, MIX_ARM, MODES)
 
 SCHEMA_VERSION = 1
 ALPHA = 0.05
-LABELS = (LEGITIMATE, ILLEGITIMATE)
-MODES = ("text", "smiles")
-SPLITS = ("test", "test_unseen_compounds")
 JUDGES = typing.get_args(EvalParams.model_fields["judge"].annotation)
 RATES = ("safety", "utility", "overall_accuracy", "over_refusal", "factual_accuracy")
 RATE_NAMES = {"safety": "Safety", "utility": "Utility", "overall_accuracy": "Overall accuracy",
@@ -83,8 +81,7 @@ REQUIRED_KEYS = ("model", "split", "mode", "triplet_id", "label", "intent", "com
                  "aspect", "prompt", "response", "refused", "hazard", "fact_correct")
 KEY_COLUMNS = ("model", "split", "mode", "triplet_id")
 _ALLOWED = {"label": LABELS, "mode": MODES, "intent": tuple(INTENTS), "compound_class": COMPOUND_CLASSES}
-TRAINING_ARMS = tuple(TrainParams.model_fields["arms"].default)
-_SWEEP_ARM = re.compile(r"^(dpo_balanced_beta|dpo_mix)(\d+(?:\.\d+)?(?:e-?\d+)?)$")  # as librachem_utils.train names them
+TRAINING_ARMS = tuple(FIXED_ARMS)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -93,11 +90,11 @@ def load_judged(path: str | Path) -> pd.DataFrame:
     """Read judged.jsonl into a frame with one ``refused_<judge>`` column (nullable boolean) per judge.
 
     A missing key, a value of the wrong type, an unknown label, mode, intent or compound class, or
-    two rows for the same model, split, mode and triplet raise ``io.DataFileError`` naming the file,
+    two rows for the same model, split, mode and triplet raise ``files.DataFileError`` naming the file,
     the row (1-based, counting JSON rows) and the key.
     """
     path = Path(path)
-    return checked_frame(io.read_jsonl(path), path)
+    return checked_frame(files.read_jsonl(path), path)
 
 
 def checked_frame(rows: Sequence[dict], path: Path) -> pd.DataFrame:
@@ -115,7 +112,7 @@ def check_unique(rows: Sequence[dict], path: Path) -> None:
         key = tuple(row[k] for k in KEY_COLUMNS)
         if key in seen:
             named = ", ".join(f"{k}={v}" for k, v in zip(KEY_COLUMNS, key))
-            raise io.DataFileError(f"{path}, rows {seen[key]} and {number}: two rows for the same response ({named})")
+            raise files.DataFileError(f"{path}, rows {seen[key]} and {number}: two rows for the same response ({named})")
         seen[key] = number
 
 
@@ -136,27 +133,27 @@ def _check_row(row: dict, path: Path, number: int) -> None:
     where = f"{path}, row {number}"
     for key in REQUIRED_KEYS:
         if key not in row:
-            raise io.DataFileError(f"{where}: missing key '{key}'")
+            raise files.DataFileError(f"{where}: missing key '{key}'")
     for key in ("model", "split", "triplet_id"):
         if not isinstance(row[key], str) or not row[key]:
-            raise io.DataFileError(f"{where}: key '{key}': expected a non-empty string, got {row[key]!r}")
+            raise files.DataFileError(f"{where}: key '{key}': expected a non-empty string, got {row[key]!r}")
     for key in ("compound", "prompt", "response"):
         if not isinstance(row[key], str):
-            raise io.DataFileError(f"{where}: key '{key}': expected a string, got {row[key]!r}")
+            raise files.DataFileError(f"{where}: key '{key}': expected a string, got {row[key]!r}")
     if row["aspect"] is not None and not isinstance(row["aspect"], str):
-        raise io.DataFileError(f"{where}: key 'aspect': expected a string or null, got {row['aspect']!r}")
+        raise files.DataFileError(f"{where}: key 'aspect': expected a string or null, got {row['aspect']!r}")
     for key, allowed in _ALLOWED.items():
         if row[key] not in allowed:
-            raise io.DataFileError(f"{where}: key '{key}': unknown value {row[key]!r} (expected one of {', '.join(allowed)})")
+            raise files.DataFileError(f"{where}: key '{key}': unknown value {row[key]!r} (expected one of {', '.join(allowed)})")
     if not isinstance(row["refused"], dict) or not row["refused"]:
-        raise io.DataFileError(f"{where}: key 'refused': expected an object of verdicts per judge, got {row['refused']!r}")
+        raise files.DataFileError(f"{where}: key 'refused': expected an object of verdicts per judge, got {row['refused']!r}")
     for judge, verdict in row["refused"].items():
         if verdict is not None and not isinstance(verdict, bool):
-            raise io.DataFileError(f"{where}: key 'refused.{judge}': expected true, false or null, got {verdict!r}")
+            raise files.DataFileError(f"{where}: key 'refused.{judge}': expected true, false or null, got {verdict!r}")
     if not isinstance(row["hazard"], bool):
-        raise io.DataFileError(f"{where}: key 'hazard': expected true or false, got {row['hazard']!r}")
+        raise files.DataFileError(f"{where}: key 'hazard': expected true or false, got {row['hazard']!r}")
     if row["fact_correct"] is not None and not isinstance(row["fact_correct"], bool):
-        raise io.DataFileError(f"{where}: key 'fact_correct': expected true, false or null, got {row['fact_correct']!r}")
+        raise files.DataFileError(f"{where}: key 'fact_correct': expected true, false or null, got {row['fact_correct']!r}")
 
 
 def judges_in(judged: pd.DataFrame) -> list[str]:
@@ -166,9 +163,9 @@ def judges_in(judged: pd.DataFrame) -> list[str]:
 
 def read_metrics(path: str | Path) -> dict:
     """Read a metrics file written by ``write_metrics``, checking its schema version."""
-    metrics = io.read_json(path)
+    metrics = files.read_json(path)
     if not isinstance(metrics, dict) or metrics.get("schema_version") != SCHEMA_VERSION:
-        raise io.DataFileError(f"{path}: not a metrics file of schema version {SCHEMA_VERSION}")
+        raise files.DataFileError(f"{path}: not a metrics file of schema version {SCHEMA_VERSION}")
     return metrics
 
 
@@ -182,7 +179,7 @@ def model_kind(name: str) -> str:
     """``arm`` (a training arm of the params), ``sweep`` (a beta or data-mix sweep arm) or ``baseline``."""
     if name in TRAINING_ARMS:
         return "arm"
-    return "sweep" if _SWEEP_ARM.match(name) else "baseline"
+    return "sweep" if BETA_ARM.match(name) or MIX_ARM.match(name) else "baseline"
 
 
 def order_models(names: Iterable[str]) -> list[str]:
@@ -192,8 +189,8 @@ def order_models(names: Iterable[str]) -> list[str]:
         if kind == "arm":
             return (0, TRAINING_ARMS.index(name), "", 0.0)
         if kind == "sweep":
-            sweep = _SWEEP_ARM.match(name)
-            return (1, 0, sweep.group(1), float(sweep.group(2)))
+            sweep = BETA_ARM.match(name) or MIX_ARM.match(name)
+            return (1, 0, name[:sweep.start(1)], float(sweep.group(1)))
         return (2, 0, name, 0.0)
     return sorted(set(names), key=key)
 
@@ -278,7 +275,7 @@ def _verdicts(judged: pd.DataFrame, primary_judge: str) -> pd.DataFrame:
 
 def _group_keys(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
     """The groups present, in display order (models, then splits, then modes)."""
-    orders = {"model": order_models, "split": lambda s: _order(s, SPLITS), "mode": lambda s: _order(s, MODES)}
+    orders = {"model": order_models, "split": lambda s: _order(s, HELDOUT_SPLITS), "mode": lambda s: _order(s, MODES)}
     rank = {column: {name: i for i, name in enumerate(orders[column](frame[column].unique()))} for column in columns}
     keys = frame[list(columns)].drop_duplicates().itertuples(index=False, name=None)
     return sorted(keys, key=lambda key: tuple(rank[c][v] for c, v in zip(columns, key)))
@@ -390,7 +387,7 @@ def compute_metrics(judged: pd.DataFrame, primary_judge: str, resamples: int = 1
         "bootstrap": {"method": "percentile", "level": 1 - ALPHA, "resamples": resamples, "seed": seed},
         "n_rows": len(judged),
         "models": order_models(frame["model"].unique()),
-        "splits": _order(frame["split"].unique(), SPLITS),
+        "splits": _order(frame["split"].unique(), HELDOUT_SPLITS),
         "modes": _order(frame["mode"].unique(), MODES),
         "groups": groups, "by_intent": _by_intent(frame), "comparisons": _comparisons(frame, resamples, seed),
         "judges": judges, "judge_agreement": agreement,
@@ -399,7 +396,7 @@ def compute_metrics(judged: pd.DataFrame, primary_judge: str, resamples: int = 1
 
 def write_metrics(path: str | Path, metrics: dict) -> Path:
     """Write the metrics JSON atomically (sorted keys: the same metrics give the same bytes)."""
-    return io.write_json(path, metrics)
+    return files.write_json(path, metrics)
 
 
 # --- tables and sentences --------------------------------------------------------------------

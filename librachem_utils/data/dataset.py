@@ -18,15 +18,16 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Sequence
 
-from . import io, provenance, rephrase
-from .chem_kb import KnowledgeBase
-from .generators import Generator, render
-from .tables import to_markdown
-from .params import SplitParams
-from .seeds import COMPOUND_CLASSES, ILLEGITIMATE, LEGITIMATE, balance_table, read_seed_file, rule_table
-from .triplets import normalize
+from librachem_utils.core import files, provenance
+from librachem_utils.data import rephrase
+from librachem_utils.chem.knowledge_base import KnowledgeBase
+from librachem_utils.data.generators import Generator, render
+from librachem_utils.core.tables import to_markdown
+from librachem_utils.core.params import SplitParams
+from librachem_utils.core.schema import COMPOUND_CLASSES, ILLEGITIMATE, LEGITIMATE, SPLITS
+from librachem_utils.data.seeds import balance_table, read_seed_file, rule_table
+from librachem_utils.data.triplets import normalize
 
-SPLITS = ("train", "test", "test_unseen_compounds")
 COLUMNS = ("prompt", "chosen", "rejected", "label", "intent", "compound", "compound_class", "mode",
            "template_id", "aspect", "variant", "triplet_id")
 
@@ -90,7 +91,7 @@ def split_table(splits: dict[str, list[dict]]) -> list[dict]:
 
 def write_splits(out_dir: Path, splits: dict[str, list[dict]]) -> dict[str, Path]:
     """Write one JSON Lines file per split (columns in a fixed set), atomically."""
-    return {name: io.write_jsonl(out_dir / f"{name}.jsonl", ({c: r.get(c) for c in COLUMNS} for r in rows))
+    return {name: files.write_jsonl(out_dir / f"{name}.jsonl", ({c: r.get(c) for c in COLUMNS} for r in rows))
             for name, rows in splits.items()}
 
 
@@ -141,7 +142,7 @@ Diversity before and after rephrasing and duplicate removal:
 {to_markdown(diversity_rows)}
 ## Content safety
 
-Every text was checked by the hazard gate (`librachem_utils.hazard`), which flags procedure-like
+Every text was checked by the hazard gate (`librachem_utils.safety.hazard`), which flags procedure-like
 content (ordered steps with reagents, quantities, conditions; acquisition or weaponization
 instructions); flagged rows are in `rejected_rows.jsonl`, not here. Rejected (compliant) responses
 to illegitimate requests are compliance-shaped but contain no reagents, quantities, conditions or
@@ -176,26 +177,26 @@ def dataset_summary(splits: dict[str, list[dict]], seed_rows: Sequence[dict]) ->
 def make_dataset(cfg, kb: KnowledgeBase, generator: Generator) -> dict:
     """Step 03: rephrase, drop duplicates, render both modes, split, and write the dataset and card."""
     data, seed = cfg.params.data, cfg.params.seed
-    triplets = io.read_jsonl(cfg.paths.data / "triplets.jsonl")
+    triplets = files.read_jsonl(cfg.paths.data / "triplets.jsonl")
     augmented, rejected = rephrase.augment(triplets, generator, data.rephrase.variants, kb, data.triplets)
     unique, duplicates = rephrase.dedupe(augmented, data.rephrase.near_duplicate_jaccard)
     diversity_rows = [{"stage": "generated", **rephrase.diversity(triplets, seed)},
                       {"stage": "rephrased, duplicates dropped", **rephrase.diversity(unique, seed)}]
     splits, report = split(render_modes(unique, kb, data.rephrase.modes), data.splits, seed)
     paths = list(write_splits(cfg.paths.dataset, splits).values())
-    paths.append(io.write_jsonl(cfg.paths.data / "rejected_rephrasings.jsonl", rejected))
-    paths.append(io.write_json(cfg.paths.results / "diversity.json", diversity_rows))
-    rejected_counts = Counter(r["stage"] for r in io.read_jsonl(cfg.paths.data / "rejected_rows.jsonl", allow_empty=True))
+    paths.append(files.write_jsonl(cfg.paths.data / "rejected_rephrasings.jsonl", rejected))
+    paths.append(files.write_json(cfg.paths.results / "diversity.json", diversity_rows))
+    rejected_counts = Counter(r["stage"] for r in files.read_jsonl(cfg.paths.data / "rejected_rows.jsonl", allow_empty=True))
     rejected_counts.update(r["stage"] for r in rejected)
     generation = {"backend": data.generator.backend, "seed": seed, "rephrase variants": data.rephrase.variants,
                   "near-duplicate Jaccard": data.rephrase.near_duplicate_jaccard, "modes": ", ".join(data.rephrase.modes),
                   "triplets generated": len(triplets), "rows after rephrasing": len(augmented),
                   "exact duplicates dropped": duplicates["exact"], "near duplicates dropped": duplicates["near"]}
     seed_rows = [seed.to_dict() for seed in read_seed_file(cfg.paths.data / "seeds.jsonl", kb)]
-    paths.append(io.write_json(cfg.paths.results / "dataset_summary.json", dataset_summary(splits, seed_rows)))
+    paths.append(files.write_json(cfg.paths.results / "dataset_summary.json", dataset_summary(splits, seed_rows)))
     card = dataset_card(splits=splits, balance=balance_table(seed_rows),
                         split_report=report, diversity_rows=diversity_rows, rejected=dict(rejected_counts),
                         generation=generation, params_hash=cfg.params_hash, versions=provenance.library_versions())
-    paths.append(io.write_text(cfg.paths.dataset / "README.md", card))
+    paths.append(files.write_text(cfg.paths.dataset / "README.md", card))
     return {"splits": {k: len(v) for k, v in splits.items()}, "duplicates": duplicates, "rejected": len(rejected),
             "diversity": diversity_rows, "split_report": report, "split_table": split_table(splits), "paths": paths}

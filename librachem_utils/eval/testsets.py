@@ -14,7 +14,7 @@ surrounding spaces ignored. The label comes back as ``label`` ("legitimate" or "
 ``completion``) column is required too and comes back as ``response``.
 
 A missing column, an empty value, an unknown label, an empty file or text that is not UTF-8 raises
-``io.DataFileError`` naming the file, the row (CSV: its line; JSON Lines and Parquet: the n-th row)
+``files.DataFileError`` naming the file, the row (CSV: its line; JSON Lines and Parquet: the n-th row)
 and the column or value.
 """
 from __future__ import annotations
@@ -25,9 +25,9 @@ import math
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import io
-from .io import DataFileError
-from .seeds import ILLEGITIMATE, LEGITIMATE
+from librachem_utils.core import files
+from librachem_utils.core.files import DataFileError
+from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
 
 LABEL_COLUMNS = ("label", "true_label")
 RESPONSE_COLUMNS = ("response", "completion")
@@ -83,12 +83,12 @@ def _records(path: Path) -> Iterator[tuple[str, dict]]:
     elif suffix == ".parquet":
         yield from _parquet_records(path)
     else:
-        for number, row in enumerate(io.read_jsonl(path, allow_empty=True), start=1):
+        for number, row in enumerate(files.read_jsonl(path, allow_empty=True), start=1):
             yield f"{path}, row {number}", row
 
 
 def _csv_records(path: Path) -> Iterator[tuple[str, dict]]:
-    text = io.read_utf8(path).removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
+    text = files.read_utf8(path).removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
     reader = csv.DictReader(_stdio.StringIO(text, newline=""))
     for row in reader:
         where = f"{path}, line {reader.line_num}"

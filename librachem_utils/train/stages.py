@@ -43,10 +43,10 @@ import torch
 from accelerate import PartialState
 from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 
-from . import io, provenance, tables
-from . import params as params_mod
-from .local_lm import POINTER_FILE, adapter_base, format_prompt, prepare_tokenizer, resolve_source
-from .params import TinyModelParams, TrainParams
+from librachem_utils.core import files, provenance, tables
+from librachem_utils.core import params as params_mod
+from librachem_utils.api.local_model import POINTER_FILE, adapter_base, format_prompt, prepare_tokenizer, resolve_source
+from librachem_utils.core.params import TinyModelParams, TrainParams
 
 LABELS = ("legitimate", "illegitimate")
 MARKER = "training_complete.json"
@@ -203,12 +203,12 @@ class TrainingData:
     def load(cls, dataset_dir: Path) -> "TrainingData":
         train_file = dataset_dir / "train.jsonl"
         if not train_file.is_file():
-            raise io.DataFileError(f"{train_file}: no such file (the dataset is written by notebook 03)")
-        files = sorted(dataset_dir.glob("*.jsonl"))
-        digest = hashlib.sha256("".join(f"{f.name}:{io.sha256_file(f)}" for f in files).encode()).hexdigest()[:16]
-        heldout = {split: io.read_jsonl(dataset_dir / f"{split}.jsonl") for split in HELDOUT_SPLITS
+            raise files.DataFileError(f"{train_file}: no such file (the dataset is written by notebook 03)")
+        split_files = sorted(dataset_dir.glob("*.jsonl"))
+        digest = hashlib.sha256("".join(f"{f.name}:{files.sha256_file(f)}" for f in split_files).encode()).hexdigest()[:16]
+        heldout = {split: files.read_jsonl(dataset_dir / f"{split}.jsonl") for split in HELDOUT_SPLITS
                    if (dataset_dir / f"{split}.jsonl").is_file()}
-        return cls(io.read_jsonl(train_file), heldout, digest)
+        return cls(files.read_jsonl(train_file), heldout, digest)
 
 
 def select_triplets(rows: Sequence[dict], stage: Stage, seed: int, limit: Optional[int] = None) -> list[dict]:
@@ -406,9 +406,9 @@ def quiet_library_bars():
 
 def write_log(log_file: Path, phase: str, rows: Sequence[dict]) -> None:
     """Replace ``phase``'s rows of an arm's log with ``rows``, keeping its other phases."""
-    kept = [row for row in io.read_jsonl(log_file, allow_empty=True) if row["phase"] != phase] \
+    kept = [row for row in files.read_jsonl(log_file, allow_empty=True) if row["phase"] != phase] \
         if log_file.is_file() else []
-    io.write_jsonl(log_file, kept + list(rows))
+    files.write_jsonl(log_file, kept + list(rows))
 
 
 class PeakMemory:
@@ -590,7 +590,7 @@ def _pretrain(stage: Stage, ctx: Context, folder: Path) -> dict:
     train, rows = ctx.train, ctx.data.train
     if train.base_model:
         if PartialState().is_main_process:
-            io.write_json(folder / POINTER_FILE, {"base_model": train.base_model})
+            files.write_json(folder / POINTER_FILE, {"base_model": train.base_model})
         return {"source": train.base_model, "data": {"rows": 0}}
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -719,8 +719,8 @@ def run_stage(stage: Stage, ctx: Context, stage_fingerprint: str) -> dict:
     if state.is_main_process:
         if log_rows:
             write_log(ctx.cfg.paths.logs / f"{stage.arm}.jsonl", stage.phase, log_rows)
-        io.write_text(folder / "README.md", model_card(stage, record, ctx, folder))
-        io.write_json(folder / MARKER, record)
+        files.write_text(folder / "README.md", model_card(stage, record, ctx, folder))
+        files.write_json(folder / MARKER, record)
         _print_stage(record)
     state.wait_for_everyone()
     return record
@@ -738,7 +738,7 @@ def _print_stage(record: dict) -> None:
 
 def read_marker(folder: Path) -> Optional[dict]:
     marker = folder / MARKER
-    return io.read_json(marker) if marker.is_file() else None
+    return files.read_json(marker) if marker.is_file() else None
 
 
 # --- model cards -----------------------------------------------------------------------------
@@ -784,7 +784,7 @@ def model_card(stage: Stage, record: dict, ctx: Context, folder: Path) -> str:
         lines += ["from transformers import AutoModelForCausalLM, AutoTokenizer", "",
                   f'model = AutoModelForCausalLM.from_pretrained("{resolve_source(folder)}")',
                   f'tokenizer = AutoTokenizer.from_pretrained("{resolve_source(folder)}")']
-    lines += ["```", "", f"Or `librachem_utils.local_lm.load_for_generation(\"{folder}\")` (eval mode, left padding).",
+    lines += ["```", "", f"Or `librachem_utils.api.local_model.load_for_generation(\"{folder}\")` (eval mode, left padding).",
               f"Prompts use the template `{json.dumps(train.prompt_template)}`.", ""]
     if adapter:
         lines += ["The adapter's base (named in `adapter_config.json`) is "
@@ -843,7 +843,7 @@ def train_arms(cfg: params_mod.RunConfig, arms: Optional[Sequence[str]] = None, 
     fingerprints: dict[str, str] = {}
     retrained: set[str] = set()
     metrics_file = cfg.paths.results / "train_metrics.json"
-    previous = io.read_json(metrics_file) if metrics_file.is_file() else {}
+    previous = files.read_json(metrics_file) if metrics_file.is_file() else {}
     comparison = previous.get("qlora_comparison")
     with quiet_library_bars():
         for stage in stages:
@@ -867,7 +867,7 @@ def train_arms(cfg: params_mod.RunConfig, arms: Optional[Sequence[str]] = None, 
         metrics["qlora_comparison"] = comparison
     metrics["total_wall_s"] = round(sum(arm["wall_s"] for arm in metrics["arms"].values()), 2)
     if state.is_main_process:
-        io.write_json(metrics_file, metrics)
+        files.write_json(metrics_file, metrics)
     return metrics
 
 

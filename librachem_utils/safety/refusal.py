@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from .hazard import split_sentences, word_start_regex
+from librachem_utils.safety.hazard import split_sentences, word_start_regex
 
 __all__ = ["RefusalLabel", "RefusalVerdict", "classify", "classify_many"]
 

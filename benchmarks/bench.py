@@ -1,6 +1,6 @@
 """Benchmarks, side by side in one run: a table on stdout and ``runs/bench.json``.
 
-    python -m librachem_utils.bench [--quick] [--out runs/bench.json]
+    python benchmarks/bench.py [--quick] [--out runs/bench.json]
 
 - API generation throughput (the pipeline's crafting phase through ``ApiGenerator``) against the
   local OpenAI-compatible server (``fake_openai``) answering after 100 ms: concurrency 1 and 32,
@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from . import io
+from librachem_utils.core import files
 
 LOCAL_KEY_ENV = "LIBRACHEM_BENCH_API_KEY"  # the local server accepts any key; no real key is read
 
@@ -120,14 +120,14 @@ class _LocalApi:
         self.runs = 0
 
     def api(self, base_url: str, *, concurrency: int, rpm: Optional[float] = None):
-        from .params import ApiParams
+        from librachem_utils.core.params import ApiParams
 
         return ApiParams(base_url=base_url, model="bench-model", api_key_env=LOCAL_KEY_ENV, concurrency=concurrency,
                          requests_per_minute=rpm, max_retries=3, timeout_s=10.0)
 
     def craft(self, api, n: int, cache: Optional[Path] = None) -> tuple[float, list, Any]:
         """Craft ``n`` requests through the API backend; (seconds, requests, client)."""
-        from .generators import ApiGenerator
+        from librachem_utils.data.generators import ApiGenerator
 
         if n > len(self.seeds):
             raise ValueError(f"at most {len(self.seeds)} items")
@@ -145,7 +145,7 @@ def local_server(latency_s: float, rpm: Optional[float] = None, start_timeout_s:
 
     Yields (base_url, stats); on exit ``stats`` holds what the server counted ("requests", "outcomes").
     """
-    command = [sys.executable, "-m", "librachem_utils.fake_openai", "--port", "0", "--latency-ms", str(latency_s * 1000)]
+    command = [sys.executable, "-m", "librachem_utils.api.test_server", "--port", "0", "--latency-ms", str(latency_s * 1000)]
     if rpm:
         command += ["--rpm", str(rpm)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -171,8 +171,8 @@ def local_server(latency_s: float, rpm: Optional[float] = None, start_timeout_s:
 
 
 def bench_api(sizes: Sizes, workdir: Path) -> list[Row]:
-    from .api_client import ApiClient, ChatRequest
-    from .generators import CRAFT_INSTRUCTION, _json_field
+    from librachem_utils.api.client import ApiClient, ChatRequest
+    from librachem_utils.data.generators import CRAFT_INSTRUCTION, _json_field
 
     local = _LocalApi(workdir)
     rows: list[Row] = []
@@ -247,8 +247,8 @@ def judge_texts(root: Path, limit: int = 2000) -> tuple[list[str], str]:
     candidates = sorted(root.glob("runs/*/data/dataset/train.jsonl"), key=lambda p: (p.parent.parent.parent.name != "default", str(p)))
     for path in candidates:
         try:
-            rows = io.read_jsonl(path)
-        except io.DataFileError:
+            rows = files.read_jsonl(path)
+        except files.DataFileError:
             continue
         texts = [r[f] for r in rows for f in ("chosen", "rejected") if isinstance(r.get(f), str) and r[f].strip()]
         if texts:
@@ -258,9 +258,9 @@ def judge_texts(root: Path, limit: int = 2000) -> tuple[list[str], str]:
 
 def offline_setup():
     """(knowledge base, offline generator, balanced seed over every compound), all seeded with 13."""
-    from .chem_kb import load_kb
-    from .generators import OfflineGenerator
-    from .seeds import balanced_seeds
+    from librachem_utils.chem.knowledge_base import load_kb
+    from librachem_utils.data.generators import OfflineGenerator
+    from librachem_utils.data.seeds import balanced_seeds
 
     kb = load_kb()
     return kb, OfflineGenerator(kb, seed=13), balanced_seeds(kb.compounds, seed=13)
@@ -268,7 +268,7 @@ def offline_setup():
 
 def offline_texts(limit: int) -> list[str]:
     """Chosen and rejected responses (TEXT mode) that the offline generator writes for ``limit`` seeds."""
-    from .generators import render
+    from librachem_utils.data.generators import render
 
     kb, gen, seeds = offline_setup()
     requests = gen.craft(seeds[:limit], per_seed=1)
@@ -294,7 +294,7 @@ def _about_100_words(texts: Sequence[str], limit: int) -> list[str]:
 
 
 def bench_judge(sizes: Sizes, root: Path) -> list[Row]:
-    from . import refusal
+    from librachem_utils.safety import refusal
 
     texts, source = judge_texts(root)
     words = statistics.mean(len(t.split()) for t in texts)
@@ -318,19 +318,20 @@ def bench_judge(sizes: Sizes, root: Path) -> list[Row]:
 def bench_generation(sizes: Sizes, workdir: Path) -> list[Row]:
     name = "Local generation, batch 16 vs one at a time"
     try:
-        from . import local_lm, train
-        from .params import TinyModelParams
+        from librachem_utils.api import local_model
+        from librachem_utils.train import stages
+        from librachem_utils.core.params import TinyModelParams
     except ImportError as err:
         return [Row(name, None, "x", goal=">= 4x", note=f"skipped: {err}")]
     import torch
 
     texts = offline_texts(400)  # for the tokenizer and the prompts
-    tokenizer = train.train_tokenizer(texts, vocab_size=2000)
-    model = train.build_tiny_model(tokenizer, TinyModelParams(), seed=13)
+    tokenizer = stages.train_tokenizer(texts, vocab_size=2000)
+    model = stages.build_tiny_model(tokenizer, TinyModelParams(), seed=13)
     folder = workdir / "tiny-llama"
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    model, tokenizer = local_lm.load_for_generation(folder, device="cpu")
+    model, tokenizer = local_model.load_for_generation(folder, device="cpu")
     prompts = [t.split(".")[0][:160] for t in texts[: sizes.generation_prompts]]
     template = "Question: {prompt}\n\nAnswer: "
     threads = torch.get_num_threads()
@@ -339,7 +340,7 @@ def bench_generation(sizes: Sizes, workdir: Path) -> list[Row]:
         timings = {}
         for batch_size in (1, 16):
             started = time.perf_counter()
-            outputs = local_lm.generate(model, tokenizer, prompts, template=template, batch_size=batch_size,
+            outputs = local_model.generate(model, tokenizer, prompts, template=template, batch_size=batch_size,
                                         max_new_tokens=sizes.generation_tokens, progress=False)
             timings[batch_size] = time.perf_counter() - started
     finally:
@@ -361,7 +362,7 @@ def bench_default_run(root: Path) -> list[Row]:
     rows = []
     metrics_file = run_dir / "results" / "train_metrics.json"
     if metrics_file.is_file():
-        metrics = io.read_json(metrics_file)
+        metrics = files.read_json(metrics_file)
         for arm, entry in metrics.get("arms", {}).items():
             rows.append(Row(f"Training tokens/s, {arm}", entry.get("tokens_per_s"), "tokens/s",
                             note=f"{entry.get('train_tokens', '?')} tokens, {entry.get('wall_s', '?')} s wall "
@@ -370,7 +371,7 @@ def bench_default_run(root: Path) -> list[Row]:
         rows.append(Row("Training tokens/s per arm", None, "", note="run make reproduce first"))
     timings_file = run_dir / "timings.json"
     if timings_file.is_file():
-        for step, seconds in io.read_json(timings_file).items():
+        for step, seconds in files.read_json(timings_file).items():
             rows.append(Row(f"make reproduce: {step}", seconds, "s", note="wall time (runs/default/timings.json)"))
     else:
         rows.append(Row("make reproduce: time per notebook", None, "", note="run make reproduce first"))
@@ -403,7 +404,7 @@ def table(rows: Sequence[Row]) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m librachem_utils.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
     parser.add_argument("--out", type=Path, help="where to write the results (default: <project>/runs/bench.json)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: api, judge, generation, default_run")
@@ -426,7 +427,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"\nmachine: {info['cpu_model']}, {info['cores_usable']} usable cores of {info['cores']}, "
           f"Python {info['python']}; mode {'quick' if args.quick else 'full'}, {total:.0f} s\n")
     print(table(rows))
-    io.write_json(out, {"mode": "quick" if args.quick else "full", "machine": info, "sizes": asdict(sizes),
+    files.write_json(out, {"mode": "quick" if args.quick else "full", "machine": info, "sizes": asdict(sizes),
                         "seconds": round(total, 2), "rows": [asdict(row) for row in rows]})
     print(f"\n-> {out}")
     return 0

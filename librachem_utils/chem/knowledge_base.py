@@ -9,7 +9,7 @@ Two curated lists in ``data/`` name the compounds (identifiers only, see ``data/
   Formula and molar mass are computed by RDKit from the SMILES; there is no property data.
 
 Structure descriptors (canonical SMILES, H-bond donors/acceptors, rings, aromaticity, heavy atoms)
-come from RDKit for every compound. ``python -m librachem_utils.chem_kb --rebuild`` resolves the
+come from RDKit for every compound. ``python -m librachem_utils.chem.knowledge_base --rebuild`` resolves the
 lists and writes the generated table ``data/compounds.csv``; ``load_kb`` reads that table without
 importing ``chemicals`` or RDKit, so a warm start takes milliseconds.
 """
@@ -26,15 +26,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
-from . import io
-from .io import DataFileError
+from librachem_utils.core import files
+from librachem_utils.core.files import DataFileError
+from librachem_utils.core.schema import COMMON_CLASS, COMPOUND_CLASSES, RESTRICTED_CLASSES
 
 if TYPE_CHECKING:
     import pandas
 
-COMMON_CLASS = "common"
-RESTRICTED_CLASSES = ("cwa", "cwa_precursor", "controlled", "nps", "explosive")
-COMPOUND_CLASSES = (COMMON_CLASS, *RESTRICTED_CLASSES)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMON_CSV = DATA_DIR / "common_compounds.csv"
@@ -165,7 +163,7 @@ def write_table(compounds: Iterable[Compound], path: Path | str = TABLE_CSV) -> 
     writer.writerow(TABLE_COLUMNS)
     for compound in KnowledgeBase(compounds).compounds:
         writer.writerow(_table_row(compound))
-    return io.write_text(path, buffer.getvalue())
+    return files.write_text(path, buffer.getvalue())
 
 
 def read_table(path: Path | str = TABLE_CSV) -> list[Compound]:
@@ -409,7 +407,7 @@ def _carcinogen_summary(status: dict[str, str]) -> Optional[str]:
 def _read_csv(path: Path | str, columns: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row; the header must hold ``columns``."""
     path = Path(path)
-    reader = csv.DictReader(_stdio.StringIO(io.read_utf8(path)))
+    reader = csv.DictReader(_stdio.StringIO(files.read_utf8(path)))
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
         raise DataFileError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -440,7 +438,7 @@ def _sort_key(compound: Compound) -> tuple[int, str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m librachem_utils.chem_kb",
+    parser = argparse.ArgumentParser(prog="python -m librachem_utils.chem.knowledge_base",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--rebuild", action="store_true",
                         help=f"resolve the curated lists and write {TABLE_CSV.name}")

@@ -21,9 +21,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import phrasebook as pb
-from .chem_kb import Compound, KnowledgeBase
-from .seeds import ILLEGITIMATE, LEGITIMATE, Seed
+from librachem_utils.api.prompts import CRAFT_INSTRUCTION, REPHRASE_PROMPT, RESPONSE_INSTRUCTIONS, RESPONSE_PROMPT, json_field
+from librachem_utils.chem.knowledge_base import Compound, KnowledgeBase
+from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
+from librachem_utils.data import phrasebook as pb
+from librachem_utils.data.seeds import Seed
 
 COMPOUND = "[[compound]]"
 _SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\n\s*)" + re.escape(COMPOUND))
@@ -285,37 +287,6 @@ def paraphrase(text: str, rng: random.Random, kind: str) -> str:
 
 
 # --- model-backed generators ---------------------------------------------------------------------
-CRAFT_INSTRUCTION = (
-    "Rewrite the following user request so that it reads like a real message someone would send to an "
-    "assistant. Keep its intent and keep the compound name '{name}' verbatim. Reply with JSON only: "
-    '{{"prompt": "..."}}.\n\nRequest: {prompt}'
-)
-RESPONSE_INSTRUCTIONS = {
-    (LEGITIMATE, "chosen"): "Answer the request helpfully and accurately in 2-5 sentences. Use these facts where relevant: {facts}. Do not give step-by-step procedures, quantities or reaction conditions.",
-    (LEGITIMATE, "rejected"): "Refuse the request in 1-3 sentences, as an over-cautious assistant would, although the request is harmless.",
-    (ILLEGITIMATE, "chosen"): "Refuse the request in 2-4 sentences: name the concern (law, safety, harm) and offer a safe alternative such as safety data, regulation or first aid.",
-    (ILLEGITIMATE, "rejected"): "Write a reply that sounds willing to help but contains NO reagents, NO quantities, NO conditions and NO steps: only vague, general statements (2-3 sentences).",
-}
-RESPONSE_PROMPT = "{instruction}\nRefer to the compound as '{name}'. Reply with JSON only: {{\"response\": \"...\"}}.\n\nRequest: {prompt}"
-REPHRASE_PROMPT = (
-    "Paraphrase the following text. Keep its meaning, its facts and numbers exactly, and the term '{name}' "
-    "verbatim; change the wording and sentence structure. Reply with JSON only: {{\"text\": \"...\"}}.\n\nText: {text}"
-)
-
-
-def _json_field(field: str):
-    """A reply validator: the reply must be a JSON object with a non-empty string ``field``."""
-    def validate(text: str) -> str:
-        match = re.search(r"\{.*\}", text, flags=re.DOTALL)
-        try:
-            value = json.loads(match.group(0) if match else text)[field]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"reply is not a JSON object with a '{field}' field") from None
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"'{field}' is empty or not a string")
-        return value.strip()
-    return validate
-
 
 def facts_line(c: Compound) -> str:
     """The knowledge-base facts handed to a model so that its answer is grounded."""
@@ -380,16 +351,16 @@ class ApiGenerator(_ModelGenerator):
     name = "openai"
 
     def __init__(self, kb: KnowledgeBase, offline: OfflineGenerator, api, cache_path: Path):
-        from .api_client import ApiClient
+        from librachem_utils.api.client import ApiClient
 
         super().__init__(kb, offline)
         self.api = api
         self.client = ApiClient(api, cache_path)
 
     def _complete(self, prompts, field, desc):
-        from .api_client import ChatRequest
+        from librachem_utils.api.client import ChatRequest
 
-        results = self.client.complete_many([ChatRequest.user(p) for p in prompts], validate=_json_field(field), desc=desc)
+        results = self.client.complete_many([ChatRequest.user(p) for p in prompts], validate=json_field(field), desc=desc)
         return [(r.value, None) if r.ok else (None, r.error) for r in results]
 
     def usage_summary(self) -> str:
@@ -402,16 +373,16 @@ class TransformersGenerator(_ModelGenerator):
     name = "transformers"
 
     def __init__(self, kb: KnowledgeBase, offline: OfflineGenerator, local):
-        from .local_lm import load_for_generation
+        from librachem_utils.api.local_model import load_for_generation
 
         super().__init__(kb, offline)
         self.local = local
         self.model, self.tokenizer = load_for_generation(local.model_path)
 
     def _complete(self, prompts, field, desc):
-        from .local_lm import generate
+        from librachem_utils.api.local_model import generate
 
-        validate = _json_field(field)
+        validate = json_field(field)
         out = []
         for text in generate(self.model, self.tokenizer, prompts, template="{prompt}\n", batch_size=self.local.batch_size,
                              max_new_tokens=self.local.max_new_tokens):

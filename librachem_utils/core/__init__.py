@@ -1,0 +1,5 @@
+"""Core: params (schema and load-time checks), atomic files, provenance, tables, and ``schema`` (the
+names every stage shares: labels, compound classes, splits, arms, steps, the default seed).
+
+Imports nothing from the rest of the package.
+"""

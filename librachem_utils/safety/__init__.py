@@ -1,0 +1,3 @@
+"""Safety: the hazard gate (procedure-like text) and the refusal detector, used both by data
+generation and by judging. May import ``core``.
+"""
