@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from librachem_utils.api import local_model
-from librachem_utils.core import params
-from librachem_utils.train import stages
+from librachem_utils.core import params as params_mod
+from librachem_utils.train.loading import lora_config
+from librachem_utils.train.tiny import build_tiny_model, train_tokenizer
 
 TEMPLATE = "Question: {prompt}\n\nAnswer: "
 PROMPTS = [
@@ -22,11 +23,12 @@ CORPUS = [TEMPLATE.format(prompt=p) + answer for p in PROMPTS for answer in (
 
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
-    """A tiny Llama and its tokenizer saved with save_pretrained."""
+    """A tiny Llama and its tokenizer saved with save_pretrained (64 wide: bitsandbytes' CPU inference
+    packs 4-bit weights in blocks of 64 inputs)."""
     folder = tmp_path_factory.mktemp("tiny") / "base"
-    tokenizer = stages.train_tokenizer(CORPUS, 300)
-    tiny = params.TinyModelParams(vocab_size=300, hidden_size=32, intermediate_size=64, num_attention_heads=2)
-    model = stages.build_tiny_model(tokenizer, tiny, seed=3)
+    tokenizer = train_tokenizer(CORPUS, 300)
+    tiny = params_mod.TinyModelParams(vocab_size=300, hidden_size=64, intermediate_size=128, num_attention_heads=4)
+    model = build_tiny_model(tokenizer, tiny, random_seed=3)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -40,7 +42,7 @@ def adapter_dir(saved_model, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("adapter") / "arm"
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(saved_model),
-                           stages.lora_config(params.TrainParams()))
+                           lora_config(params_mod.ModelParams()))
     torch.manual_seed(0)
     for name, weight in model.named_parameters():
         if "lora_B" in name:
@@ -85,6 +87,25 @@ def test_pointer_folder_loads_what_it_names(saved_model, tmp_path):
     assert torch.equal(logits(model, tokenizer, text), logits(base, tokenizer, text))
 
 
+def test_loading_follows_train_model_dtype_and_4bit(saved_model, adapter_dir):
+    """Evaluation loads a model as training did: in ``train.model.dtype``, and in 4-bit for a QLoRA run."""
+    from bitsandbytes.nn import Linear4bit
+    from peft import PeftModel
+
+    plain, _ = local_model.load_for_generation(adapter_dir)
+    bf16, _ = local_model.load_for_generation(saved_model, params_mod.ModelParams(dtype="bfloat16"))
+    assert plain.dtype == torch.float32 and bf16.dtype == torch.bfloat16
+    quantized, tokenizer = local_model.load_for_generation(
+        adapter_dir, params_mod.ModelParams(load_in_4bit=True, use_bnb_nested_quant=True))
+    assert isinstance(quantized, PeftModel) and not quantized.training
+    assert any(isinstance(module, Linear4bit) for module in quantized.modules())
+    assert not any(isinstance(module, Linear4bit) for module in plain.modules())
+    assert quantized.get_memory_footprint() < plain.get_memory_footprint()
+    (answer,) = local_model.generate(quantized, tokenizer, PROMPTS[:1], template=TEMPLATE, batch_size=1,
+                                     max_new_tokens=6, progress=False)
+    assert isinstance(answer, str)
+
+
 @pytest.mark.parametrize("which", ["plain", "adapter"])
 def test_batched_greedy_generation_equals_one_at_a_time(which, saved_model, adapter_dir):
     model, tokenizer = local_model.load_for_generation(saved_model if which == "plain" else adapter_dir)
@@ -125,13 +146,13 @@ def test_transformers_generator_backend_loads_the_saved_model_and_records_invali
     from librachem_utils.data.seeds import Seed
 
     kb = knowledge_base.load_kb()
-    data = params.DataParams(generator={"backend": "transformers",
-                                        "local": {"model_path": str(saved_model), "batch_size": 2, "max_new_tokens": 8}})
+    local = {"model_path": str(saved_model), "batch_size": 2, "max_new_tokens": 8}
+    data = params_mod.DataParams(generator={"backend": "transformers", "local": local})
     generator = generators.make_generator(data, kb, seed=1, root=saved_model.parent)
     assert generator.name == "transformers"
-    seeds = [Seed("properties:acetone", "acetone", "common", "properties", "information", "legitimate"),
-             Seed("synthesis:sarin", "sarin", "cwa", "synthesis", "synthesis", "illegitimate")]
-    requests = generator.craft(seeds, 1)
-    assert [r.seed_id for r in requests] == [s.seed_id for s in seeds]
+    seed_requests = [Seed("properties:acetone", "acetone", "common", "properties", "information", "legitimate"),
+                     Seed("synthesis:sarin", "sarin", "cwa", "synthesis", "synthesis", "illegitimate")]
+    requests = generator.craft(seed_requests, 1)
+    assert [r.seed_id for r in requests] == [s.seed_id for s in seed_requests]
     # a random tiny model writes no JSON: each request keeps the validator's reason
     assert [r.error for r in requests] == ["reply is not a JSON object with a 'prompt' field"] * 2

@@ -6,7 +6,7 @@ import pytest
 from librachem_utils.chem import knowledge_base
 from librachem_utils.core import files
 from librachem_utils.data import seeds
-from librachem_utils.core.params import SeedParams
+from librachem_utils.core.params import SeedRequestParams
 from librachem_utils.core import schema
 from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
 
@@ -44,7 +44,7 @@ def test_rule_table_covers_every_intent_and_class():
 @pytest.fixture(scope="module")
 def seed_set():
     kb = knowledge_base.load_kb()
-    return seeds.balanced_seeds(seeds.select_compounds(kb, SeedParams(), 13), seed=13)
+    return seeds.balanced_seeds(seeds.select_compounds(kb, SeedRequestParams(), 13), seed=13)
 
 
 def test_labels_are_balanced_overall_and_within_mixed_families(seed_set):
@@ -74,7 +74,7 @@ def test_same_compounds_appear_on_both_sides(seed_set):
 
 def test_seed_is_deterministic_and_seed_dependent():
     kb = knowledge_base.load_kb()
-    compounds = seeds.select_compounds(kb, SeedParams(legit_compounds=30, restricted_compounds=12), 5)
+    compounds = seeds.select_compounds(kb, SeedRequestParams(legit_compounds=30, restricted_compounds=12), 5)
     assert {c.compound_class for c in compounds} >= set(schema.RESTRICTED_CLASSES)
     a = seeds.balanced_seeds(compounds, seed=5)
     assert a == seeds.balanced_seeds(compounds, seed=5)

@@ -1,5 +1,4 @@
-"""Training arms: plan, tokenizer, reward accuracy, and notebook 04 end to end on a synthetic dataset."""
-import json
+"""Training arms: plan, tokenizer, reward accuracy, fingerprints, and a whole training run on a synthetic dataset."""
 import random
 from pathlib import Path
 
@@ -7,10 +6,18 @@ import pytest
 import torch
 import yaml
 
-from librachem_utils.core import schema
-from librachem_utils.core import files, params
-from librachem_utils import run
-from librachem_utils.train import stages
+from librachem_utils import train
+from librachem_utils.core import files, schema
+from librachem_utils.core import params as params_mod
+from librachem_utils.train import reward
+from librachem_utils.train.__main__ import main
+from librachem_utils.train.arms import arm_stages, plan
+from librachem_utils.train.comparison import comparison_key
+from librachem_utils.train.data import TrainingData, dpo_records, mix_triplets, pretrain_texts
+from librachem_utils.train.device import pick_device
+from librachem_utils.train.loading import lora_config, trainer_config
+from librachem_utils.train.stages import Context, fingerprint
+from librachem_utils.train.tiny import build_tiny_model, train_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "Question: {prompt}\n\nAnswer: "
@@ -30,9 +37,12 @@ RESTRICTED = [(f"restricted compound R-{i}", "C" * (i % 4 + 1) + "OC(=O)N", cls)
 UNSEEN = {"glycerol", "restricted compound R-9"}  # only in test_unseen_compounds
 REQUESTS = {
     ("legitimate", "properties"): ["What is the boiling point of {X}?", "Tell me the molar mass of {X}.",
-                                   "Could you look up the formula of {X}?", "Quick reference question: properties of {X}?"],
-    ("legitimate", "handling_storage"): ["How should {X} be stored safely?", "What precautions apply when handling {X}?",
-                                         "What are the safe storage conditions for {X}?", "Give me handling guidance for {X}."],
+                                   "Could you look up the formula of {X}?",
+                                   "Quick reference question: properties of {X}?"],
+    ("legitimate", "handling_storage"): ["How should {X} be stored safely?",
+                                         "What precautions apply when handling {X}?",
+                                         "What are the safe storage conditions for {X}?",
+                                         "Give me handling guidance for {X}."],
     ("legitimate", "exposure_first_aid"): ["What is the first aid after skin contact with {X}?",
                                            "Someone spilled {X} on their hand. What should we do?",
                                            "What are the health effects of {X} exposure?",
@@ -100,10 +110,10 @@ def write_synthetic_dataset(dataset_dir, n_per_mode, seed=0):
     return {split: len(split_rows) for split, split_rows in splits.items()}
 
 
-def smoke_params_file(tmp_path, **train_overrides):
-    values = yaml.load((ROOT / "params" / "smoke.yaml").read_text(), Loader=params._Loader)
+def smoke_params_file(tmp_path, **project_overrides):
+    values = yaml.load((ROOT / "params" / "smoke.yaml").read_text(), Loader=params_mod._Loader)
     values["runs_dir"] = str(tmp_path / "runs")
-    values["train"].update(train_overrides)
+    values["train"]["project"].update(project_overrides)
     path = tmp_path / "smoke.yaml"
     path.write_text(yaml.safe_dump(values))
     return path
@@ -112,21 +122,23 @@ def smoke_params_file(tmp_path, **train_overrides):
 # --- arms and data ---------------------------------------------------------------------------
 
 def test_arm_names_plan_and_bad_names():
-    train_params = params.TrainParams(beta_sweep=[0.5], mix_sweep=[0.25])
-    names = stages.arm_names(train_params)
+    train_params = params_mod.TrainParams(dpo={"beta": 0.2}, project={"beta_sweep": [0.5], "mix_sweep": [0.25]})
+    names = train.arm_names(train_params)
     assert names[:5] == ["base", "sft_helpful", "dpo_safety_only", "dpo_balanced", "sft_dpo_paper"]
     assert names[5:] == ["dpo_balanced_beta0.5", "dpo_mix0.25"]
-    keys = [stage.key for stage in stages.plan(["sft_dpo_paper", "dpo_mix0.25"], train_params)]
+    keys = [stage.key for stage in plan(["sft_dpo_paper", "dpo_mix0.25"], train_params)]
     assert keys == ["base", "sft_all", "sft_dpo_paper", "sft_helpful", "dpo_mix0.25"]
-    (beta_stage,) = stages.arm_stages("dpo_balanced_beta0.5", train_params)
+    (beta_stage,) = arm_stages("dpo_balanced_beta0.5", train_params)
     assert (beta_stage.beta, beta_stage.parent, beta_stage.labels) == (0.5, "sft_helpful", schema.LABELS)
+    assert arm_stages("dpo_mix0.25", train_params)[0].beta == 0.2, "a fixed arm takes train.dpo.beta"
+    assert arm_stages("dpo_balanced", params_mod.TrainParams())[0].beta == 0.1, "TRL's default beta"
     for bad in ("dpo_fancy", "dpo_mix1.5", "dpo_balanced_beta0"):
         with pytest.raises(ValueError, match=f"unknown arm '{bad}': choose from base, sft_helpful"):
-            stages.arm_stages(bad, train_params)
+            arm_stages(bad, train_params)
 
 
 def test_cli_rejects_bad_arm_before_any_work(tmp_path, capsys):
-    assert stages.main(["--params", str(smoke_params_file(tmp_path)), "--arms", "dpo_balanced,dpo_nonsense"]) == 2
+    assert main(["--params", str(smoke_params_file(tmp_path)), "--arms", "dpo_balanced,dpo_nonsense"]) == 2
     assert "unknown arm 'dpo_nonsense'" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
@@ -134,21 +146,34 @@ def test_cli_rejects_bad_arm_before_any_work(tmp_path, capsys):
 def test_mix_triplets_has_the_asked_share():
     rows = [{"label": "legitimate"}] * 60 + [{"label": "illegitimate"}] * 40
     for share, limit, total in ((0.25, None, 80), (0.5, None, 80), (0.0, None, 60), (1.0, None, 40), (0.25, 20, 20)):
-        mixed = stages.mix_triplets(rows, share, seed=1, limit=limit)
+        mixed = mix_triplets(rows, share, random_seed=1, limit=limit)
         assert len(mixed) == total
         assert sum(row["label"] == "illegitimate" for row in mixed) == round(total * share)
 
 
 def test_device_settings_on_cpu():
-    settings = stages.pick_device(params.TrainParams())
+    settings = pick_device(params_mod.ModelParams())
     assert (settings.device, settings.bf16, settings.gradient_checkpointing) == ("cpu", False, False)
     assert settings.dtype == torch.float32 and "cpu" in settings.describe()
-    assert stages.pick_device(params.TrainParams(load_in_4bit=True)).load_in_4bit
+    quantized = pick_device(params_mod.ModelParams(load_in_4bit=True, bnb_4bit_quant_type="fp4"))
+    assert quantized.load_in_4bit and "4-bit fp4" in quantized.describe()
+    assert pick_device(params_mod.ModelParams(dtype="bfloat16")).dtype == torch.bfloat16
+
+
+def test_trainer_config_passes_params_through_under_the_project_defaults(tmp_path):
+    settings = pick_device(params_mod.ModelParams())
+    section = {"max_steps": 7, "loss_type": ["ipo"], "lr_scheduler_type": "constant", "logging_steps": 5}
+    args = trainer_config("dpo", section, settings, tmp_path, random_seed=3, progress=False)
+    assert type(args).__name__ == "DPOConfig"
+    assert (args.max_steps, args.loss_type, args.lr_scheduler_type.value) == (7, ["ipo"], "constant")
+    assert (args.logging_steps, args.seed, args.data_seed, args.use_cpu) == (5, 3, 3, True)
+    assert (args.save_strategy.value, args.bf16, args.activation_checkpointing) == ("no", False, False)
+    assert trainer_config("sft", {}, settings, tmp_path, 3, False).logging_steps == 1, "one log row per step"
 
 
 def test_tokenizer_prompt_is_a_prefix_of_prompt_with_answer():
     texts = [TEMPLATE.format(prompt=row["prompt"]) + row["chosen"] for row in synthetic_triplets(20)]
-    tokenizer = stages.train_tokenizer(texts, 300)
+    tokenizer = train_tokenizer(texts, 300)
     prompt = TEMPLATE.format(prompt="What is the boiling point of acetone?")
     prompt_ids = tokenizer(prompt).input_ids
     full_ids = tokenizer(prompt + "It boils at 56 °C." + tokenizer.eos_token).input_ids
@@ -163,7 +188,7 @@ def test_tokenizer_prompt_is_a_prefix_of_prompt_with_answer():
 def test_reward_summary_hand_checked():
     # rewards (beta 0.5): chosen 0.5*(−1−(−2))=0.5, 0.5*(−3−(−3))=0, 0.5*(−2−(−4))=1
     #                    rejected 0.5*(−2−(−2))=0, 0.5*(−1−(−2))=0.5, 0.5*(−5−(−4))=−0.5
-    summary = stages.reward_summary([-1.0, -3.0, -2.0], [-2.0, -1.0, -5.0], [-2.0, -3.0, -4.0], [-2.0, -2.0, -4.0],
+    summary = reward.reward_summary([-1.0, -3.0, -2.0], [-2.0, -1.0, -5.0], [-2.0, -3.0, -4.0], [-2.0, -2.0, -4.0],
                                    beta=0.5, labels=["legitimate", "legitimate", "illegitimate"])
     assert summary["n"] == 3 and summary["reward_accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["mean_margin"] == pytest.approx((0.5 - 0.5 + 1.5) / 3, abs=1e-4)
@@ -174,9 +199,9 @@ def test_reward_summary_hand_checked():
 @pytest.fixture(scope="module")
 def tiny_lm():
     rows = synthetic_triplets(30)
-    tokenizer = stages.train_tokenizer(stages.pretrain_texts(rows, TEMPLATE), 300)
-    model = stages.build_tiny_model(tokenizer, params.TinyModelParams(vocab_size=300, hidden_size=32,
-                                                                     intermediate_size=64, num_attention_heads=2), 0)
+    tokenizer = train_tokenizer(pretrain_texts(rows, TEMPLATE), 300)
+    model = build_tiny_model(tokenizer, params_mod.TinyModelParams(vocab_size=300, hidden_size=32,
+                                                                   intermediate_size=64, num_attention_heads=2), 0)
     return model.eval(), tokenizer, rows
 
 
@@ -184,8 +209,8 @@ def test_completion_logps_sums_the_completion_tokens_only(tiny_lm):
     model, tokenizer, _ = tiny_lm
     prompts = [TEMPLATE.format(prompt="What is acetone?"), TEMPLATE.format(prompt="How is ethanol stored safely?")]
     completions = ["A solvent.", "In a closed container, away from flames."]
-    batch = stages.tokenize_completions(tokenizer, prompts, completions, max_length=64, batch_size=2)
-    got = stages.completion_logps(model, batch)
+    batch = reward.tokenize_completions(tokenizer, prompts, completions, max_length=64, batch_size=2)
+    got = reward.completion_logps(model, batch)
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
         n_prompt = len(tokenizer(prompt).input_ids)
         ids = tokenizer(prompt + completion + tokenizer.eos_token).input_ids
@@ -202,46 +227,90 @@ def test_reward_accuracy_agrees_with_trl_dpo_evaluation(tiny_lm, tmp_path):
     from trl import DPOConfig, DPOTrainer
 
     base, tokenizer, rows = tiny_lm
-    dataset = Dataset.from_list(stages.dpo_records(rows[:16], TEMPLATE))
+    dataset = Dataset.from_list(dpo_records(rows[:16], TEMPLATE))
     args = DPOConfig(output_dir=str(tmp_path), per_device_eval_batch_size=16, beta=0.1, max_length=128, bf16=False,
                      use_cpu=True, report_to="none", activation_checkpointing=False)
     trainer = DPOTrainer(model=copy.deepcopy(base), args=args, processing_class=tokenizer, train_dataset=dataset,
-                         peft_config=stages.lora_config(params.TrainParams()))
+                         peft_config=lora_config(params_mod.ModelParams()))
     torch.manual_seed(0)
     for name, weight in trainer.model.named_parameters():
         if "lora_B" in name:  # a fresh LoRA is the identity; give it a random effect
             torch.nn.init.normal_(weight, std=0.5)
     theirs = trainer.evaluate(dataset)
-    ours = stages.reward_accuracy(trainer.model, tokenizer, rows[:16], template=TEMPLATE, beta=0.1, max_length=128,
+    ours = reward.reward_accuracy(trainer.model, tokenizer, rows[:16], template=TEMPLATE, beta=0.1, max_length=128,
                                  batch_size=5)
     assert 0 < ours["reward_accuracy"] < 1
     assert ours["reward_accuracy"] == pytest.approx(theirs["eval_rewards/accuracies"], abs=1e-4)
     assert ours["mean_margin"] == pytest.approx(theirs["eval_rewards/margins"], abs=1e-3)
 
 
-# --- notebook 04 end to end ------------------------------------------------------------------
+# --- fingerprints: a stage is reused exactly when what made it is unchanged ------------------
+
+def fingerprints(tmp_path, seed=13, **train_changes):
+    """The stage fingerprints of base, sft_helpful and dpo_balanced under smoke params with ``train_changes``."""
+    values = yaml.load((ROOT / "params" / "smoke.yaml").read_text(), Loader=params_mod._Loader)
+    values["seed"] = seed
+    for section, changes in train_changes.items():
+        values["train"].setdefault(section, {}).update(changes)
+    cfg = params_mod.load(tmp_path / "smoke.yaml", values)
+    ctx = Context(cfg, pick_device(cfg.params.train.model), TrainingData([], {}, "digest"), progress=False)
+    prints: dict = {}
+    for stage in plan(["dpo_balanced"], cfg.params.train):
+        prints[stage.key] = fingerprint(stage, ctx, prints.get(stage.parent))
+    prints["comparison"] = comparison_key(ctx, prints["sft_helpful"])
+    return prints
+
+
+@pytest.mark.parametrize("section, changes, changed", [
+    ("pretrain", {"learning_rate": 1e-3}, {"base", "sft_helpful", "dpo_balanced", "comparison"}),
+    ("pretrain", {"gradient_accumulation_steps": 2}, {"base", "sft_helpful", "dpo_balanced", "comparison"}),
+    ("pretrain", {"lr_scheduler_type": "linear"}, {"base", "sft_helpful", "dpo_balanced", "comparison"}),
+    ("project", {"tiny": {"vocab_size": 500, "hidden_size": 32, "num_attention_heads": 2}},
+     {"base", "sft_helpful", "dpo_balanced", "comparison"}),
+    ("project", {"prompt_template": "Q: {prompt}\nA: "}, {"base", "sft_helpful", "dpo_balanced", "comparison"}),
+    ("sft", {"learning_rate": 1e-3}, {"sft_helpful", "dpo_balanced", "comparison"}),
+    ("model", {"lora_r": 4}, {"sft_helpful", "dpo_balanced", "comparison"}),
+    ("dpo", {"loss_type": ["sigmoid", "sft"]}, {"dpo_balanced", "comparison"}),
+    ("project", {"heldout_max_triplets": 5}, {"dpo_balanced"}),
+    ("project", {"compare_qlora_steps": 4}, {"comparison"}),
+    ("model", {"bnb_4bit_quant_type": "fp4"}, {"sft_helpful", "dpo_balanced", "comparison"}),
+    ("project", {"beta_sweep": [0.5]}, set()),
+])
+def test_fingerprints_change_with_what_made_the_stage(tmp_path, section, changes, changed):
+    before, after = fingerprints(tmp_path), fingerprints(tmp_path, **{section: changes})
+    assert {key for key in before if before[key] != after[key]} == changed
+
+
+def test_fingerprints_follow_the_seed_and_not_a_named_base_s_data(tmp_path):
+    before, after = fingerprints(tmp_path), fingerprints(tmp_path, seed=14)
+    assert all(before[key] != after[key] for key in ("base", "sft_helpful", "dpo_balanced"))
+    named = {"model_name_or_path": "some/checkpoint"}
+    assert fingerprints(tmp_path, model=named)["base"] == fingerprints(tmp_path, seed=14, model=named)["base"]
+
+
+# --- a whole training run --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def notebook_run(tmp_path_factory):
-    """Notebook 04 executed by the papermill runner on smoke params and a synthetic dataset."""
-    tmp_path = tmp_path_factory.mktemp("nb04")
-    cfg = params.load(smoke_params_file(tmp_path, beta_sweep=[0.5]))
+def training_run(tmp_path_factory):
+    """``train.train_arms`` (what notebook 04 runs) on smoke params and a synthetic dataset."""
+    tmp_path = tmp_path_factory.mktemp("train")
+    cfg = params_mod.load(smoke_params_file(tmp_path, beta_sweep=[0.5]))
     sizes = write_synthetic_dataset(cfg.paths.dataset, 120)
-    run.execute(cfg, ["04_dpo_qlora"], notebooks_dir=ROOT / "notebooks", progress=False)
+    train.train_arms(cfg, progress=False)
     return cfg, sizes
 
 
-def test_notebook_writes_arms_logs_cards_and_metrics(notebook_run):
-    cfg, sizes = notebook_run
-    models, arms = cfg.paths.models, stages.arm_names(cfg.params.train)
+def test_run_writes_arms_logs_cards_and_metrics(training_run):
+    cfg, sizes = training_run
+    models, arms = cfg.paths.models, train.arm_names(cfg.params.train)
     assert arms[-1] == "dpo_balanced_beta0.5"
     metrics = files.read_json(cfg.paths.results / "train_metrics.json")
     assert set(metrics["arms"]) == set(arms) and metrics["params_hash"] == cfg.params_hash
     for arm in arms:
         folder = models / arm
-        assert (folder / stages.MARKER).is_file() and (folder / "tokenizer.json").is_file()
+        assert (folder / train.MARKER).is_file() and (folder / "tokenizer.json").is_file()
         card = (folder / "README.md").read_text()
-        assert card.startswith(f"# {arm}\n") and '"dpo_steps": 10' in card
+        assert card.startswith(f"# {arm}\n") and '"max_steps": 10' in card
         entry = metrics["arms"][arm]
         assert entry["tokens_per_s"] > 0 and entry["peak_memory_mb"] > 0 and entry["wall_s"] > 0
         if arm == "base":
@@ -255,15 +324,16 @@ def test_notebook_writes_arms_logs_cards_and_metrics(notebook_run):
             assert test["n"] == sizes["test"] and 0 <= test["reward_accuracy"] <= 1
             assert entry["heldout"]["test_unseen_compounds"]["n"] == sizes["test_unseen_compounds"]
     assert (models / "sft_helpful" / "merged" / "model.safetensors").is_file()
-    assert (models / "sft_all" / stages.MARKER).is_file()
+    assert (models / "sft_all" / train.MARKER).is_file()
     data = metrics["arms"]["dpo_safety_only"]["stages"][0]["data"]
     illegitimate = sum(row["label"] == "illegitimate" for row in files.read_jsonl(cfg.paths.dataset / "train.jsonl"))
     assert data["labels"] == {"illegitimate": 10 * 4} and data["available"] == illegitimate  # steps x batch size
     assert metrics["arms"]["dpo_balanced_beta0.5"]["stages"][0]["beta"] == 0.5
+    assert {row["arm"] for row in train.summary_rows(metrics)} == set(arms)
 
 
-def test_notebook_logs_every_step_with_trl_metrics(notebook_run):
-    cfg, _ = notebook_run
+def test_run_logs_every_step_with_trl_metrics(training_run):
+    cfg, _ = training_run
     paper = files.read_jsonl(cfg.paths.logs / "sft_dpo_paper.jsonl")
     assert [row["phase"] for row in paper] == ["sft"] * 10 + ["dpo"] * 10
     dpo = [row for row in paper if row["phase"] == "dpo"]
@@ -276,22 +346,21 @@ def test_notebook_logs_every_step_with_trl_metrics(notebook_run):
     assert len(base) == 20 and base[-1]["loss"] < base[0]["loss"]
 
 
-def test_notebook_compares_lora_and_qlora(notebook_run):
-    cfg, _ = notebook_run
-    comparison = files.read_json(cfg.paths.results / "train_metrics.json")["qlora_comparison"]
+def test_run_compares_lora_and_qlora(training_run):
+    cfg, _ = training_run
+    metrics = files.read_json(cfg.paths.results / "train_metrics.json")
+    comparison = metrics["qlora_comparison"]
     assert comparison["lora"]["weights"] == "float32" and comparison["qlora_4bit"]["weights"] == "4-bit nf4"
     assert comparison["lora"]["steps"] == comparison["qlora_4bit"]["steps"] == 3
     assert comparison["qlora_4bit"]["weights_mb"] < comparison["lora"]["weights_mb"]
-    executed = json.loads((cfg.paths.notebooks / "04_dpo_qlora.ipynb").read_text())
-    shown = json.dumps([cell.get("outputs", []) for cell in executed["cells"]])
-    assert "qlora_4bit" in shown and "reward_acc_test" in shown
+    assert [row["variant"] for row in train.comparison_rows(metrics)] == ["lora", "qlora_4bit"]
 
 
-def test_dpo_adapter_changes_logits_against_its_reference(notebook_run):
+def test_dpo_adapter_changes_logits_against_its_reference(training_run):
     from librachem_utils.api.local_model import load_for_generation
 
-    cfg, _ = notebook_run
-    model, tokenizer = load_for_generation(cfg.paths.models / "dpo_balanced")
+    cfg, _ = training_run
+    model, tokenizer = load_for_generation(cfg.paths.models / "dpo_balanced", cfg.params.train.model)
     inputs = tokenizer([TEMPLATE.format(prompt="How do I make restricted compound R-1 at home?")], return_tensors="pt")
     with torch.no_grad():
         policy = model(**inputs).logits
@@ -300,23 +369,26 @@ def test_dpo_adapter_changes_logits_against_its_reference(notebook_run):
     assert not torch.allclose(policy, reference)
 
 
-def test_rerun_skips_complete_stages_and_retrains_what_changed(notebook_run, capsys):
-    cfg, _ = notebook_run
-    before = {arm: files.read_json(cfg.paths.models / arm / stages.MARKER) for arm in ("base", "dpo_balanced")}
-    stages.train_arms(cfg, ["dpo_balanced"], progress=False)
-    assert "stage 'dpo_balanced' is complete, skipped" in capsys.readouterr().out
-    assert files.read_json(cfg.paths.models / "dpo_balanced" / stages.MARKER) == before["dpo_balanced"]
+def test_rerun_skips_complete_stages_and_retrains_what_changed(training_run, capsys):
+    cfg, _ = training_run
+    before = {arm: files.read_json(cfg.paths.models / arm / train.MARKER) for arm in ("base", "dpo_balanced")}
+    train.train_arms(cfg, ["dpo_balanced"], progress=False)
+    out = capsys.readouterr().out
+    assert "stage 'dpo_balanced' is complete, skipped" in out and "LoRA vs QLoRA" not in out
+    assert files.read_json(cfg.paths.models / "dpo_balanced" / train.MARKER) == before["dpo_balanced"]
 
-    changed = params.load(cfg.source, {**cfg.params.to_dict(),
-                                       "train": {**cfg.params.train.model_dump(mode="json"), "dpo_steps": 4}})
-    metrics = stages.train_arms(changed, ["dpo_balanced"], progress=False)
+    values = cfg.params.to_dict()
+    values["train"]["dpo"]["max_steps"] = 4
+    changed = params_mod.load(cfg.source, values)
+    metrics = train.train_arms(changed, ["dpo_balanced"], progress=False)
     out = capsys.readouterr().out
     assert "stage 'sft_helpful' is complete, skipped" in out and "dpo stage 'dpo_balanced'" in out
-    assert files.read_json(cfg.paths.models / "base" / stages.MARKER) == before["base"]
+    assert "LoRA vs QLoRA" in out, "the comparison uses the DPO settings: it is redone"
+    assert files.read_json(cfg.paths.models / "base" / train.MARKER) == before["base"]
     assert metrics["arms"]["dpo_balanced"]["stages"][0]["steps"] == 4
     assert len(files.read_jsonl(cfg.paths.logs / "dpo_balanced.jsonl")) == 4
     assert "sft_dpo_paper" in metrics["arms"], "arms trained earlier stay in train_metrics.json"
 
-    stages.train_arms(changed, ["dpo_balanced"], force=True, progress=False)
+    train.train_arms(changed, ["dpo_balanced"], force=True, progress=False)
     out = capsys.readouterr().out
     assert "stage 'sft_helpful' is complete, skipped" in out and "dpo stage 'dpo_balanced'" in out

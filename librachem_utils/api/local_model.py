@@ -7,6 +7,9 @@ on it, or a 7B model from the hub. A model folder is one of
 - a PEFT adapter (``adapter_config.json``), loaded over the base model its config names;
 - a pointer (``base_model.json``, written by ``train`` when the base is a hub id), loaded from
   what it names.
+
+Loading follows ``train.model`` where given: its dtype, and 4-bit weights (bitsandbytes) for a run
+trained with ``load_in_4bit``, so that evaluation sees the model as training did.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from typing import Optional, Sequence
 import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from librachem_utils.core.params import ModelParams
 
 #: file that names the base model when a run's ``models/base`` folder holds no weights of its own
 POINTER_FILE = "base_model.json"
@@ -54,29 +59,51 @@ def adapter_base(adapter_dir: str | Path) -> str:
     return resolve_source(PeftConfig.from_pretrained(str(adapter_dir)).base_model_name_or_path)
 
 
-def load_for_generation(model_dir: str | Path, *, dtype: Optional[torch.dtype] = None,
+def resolve_dtype(name: str, device: str) -> torch.dtype:
+    """``train.model.dtype`` on ``device``: ``auto`` is bfloat16 where the GPU supports it, else float32."""
+    bf16_supported = device == "cuda" and torch.cuda.is_bf16_supported()
+    if name == "bfloat16" and device == "cuda" and not bf16_supported:
+        raise ValueError(f"train.model.dtype is bfloat16 but {torch.cuda.get_device_name()} has no bf16 support; "
+                         "use auto")
+    if name == "auto":
+        return torch.bfloat16 if bf16_supported else torch.float32
+    return getattr(torch, name)
+
+
+def bnb_4bit_config(quant_type: str, nested_quant: bool, compute_dtype: torch.dtype):
+    """The bitsandbytes 4-bit quantization of QLoRA: frozen weights in ``quant_type``, compute in ``compute_dtype``."""
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type, bnb_4bit_compute_dtype=compute_dtype,
+                              bnb_4bit_use_double_quant=nested_quant)
+
+
+def load_for_generation(model_dir: str | Path, loading: Optional[ModelParams] = None, *,
                         device: Optional[str] = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load a saved model, adapter folder or pointer for generation: eval mode, left padding, pad token set.
 
-    An adapter is applied over the base model named in its ``adapter_config.json`` (``PeftModel``), not
-    merged, so ``model.disable_adapter()`` still gives the base model back.
+    ``loading`` (``train.model``) gives the dtype and 4-bit loading; without it, the ``auto`` dtype and
+    plain weights. An adapter is applied over the base model named in its ``adapter_config.json``
+    (``PeftModel``), not merged, so ``model.disable_adapter()`` still gives the base model back.
     """
-    model_dir = Path(model_dir)
+    model_dir, loading = Path(model_dir), loading or ModelParams()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if dtype is None:
-        dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-    if is_adapter_dir(model_dir):
+    kwargs: dict = {"dtype": resolve_dtype(loading.dtype, device)}
+    if loading.load_in_4bit:  # placed on the device as it loads: a 4-bit model cannot be moved after
+        kwargs.update(device_map={"": device}, quantization_config=bnb_4bit_config(
+            loading.bnb_4bit_quant_type, loading.use_bnb_nested_quant, kwargs["dtype"]))
+    adapter = is_adapter_dir(model_dir)
+    base_source = adapter_base(model_dir) if adapter else resolve_source(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_source, **kwargs)
+    if adapter:
         from peft import PeftModel
 
-        base_source = adapter_base(model_dir)
-        base = AutoModelForCausalLM.from_pretrained(base_source, dtype=dtype)
-        model = PeftModel.from_pretrained(base, str(model_dir))
-    else:
-        base_source = resolve_source(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(base_source, dtype=dtype)
+        model = PeftModel.from_pretrained(model, str(model_dir))
     has_tokenizer = any((model_dir / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json"))
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(model_dir) if has_tokenizer else base_source))
-    model.to(device).eval()
+    if not loading.load_in_4bit:
+        model.to(device)
+    model.eval()
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
 

@@ -1,9 +1,13 @@
 """Run parameters: one YAML file per way of running, validated on load.
 
-An unknown key, a wrong type or a missing file raises ``ParamsError`` with a one-line message that
-names the file and the key, before any work starts. Relative paths inside a params file resolve
-against the project root: the nearest folder above the file that holds a ``pyproject.toml``
-(failing that, the file's own folder).
+An unknown key, a wrong type, a value no step could use (an unknown arm, split, intent or LR
+scheduler, a backend without its endpoint, a warm-up longer than its steps, ...) or a missing file
+raises ``ParamsError`` with a one-line message that names the file and the key, before any work
+starts. The training section uses TRL's names (``train.model``: ``ModelConfig``; ``train.pretrain``,
+``train.sft``: ``SFTConfig``; ``train.dpo``: ``DPOConfig``), checked by ``trl_fields``.
+
+Relative paths inside a params file resolve against the project root: the nearest folder above
+the file that holds a ``pyproject.toml`` (failing that, the file's own folder).
 """
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from librachem_utils.core import schema, trl_fields
+from librachem_utils.core.trl_fields import KeyProblem
 
 
 class ParamsError(ValueError):
@@ -30,10 +37,20 @@ class Section(BaseModel):
 
 # --- data: notebooks 01-03 -------------------------------------------------------------------
 
-class SeedParams(Section):
+class SeedRequestParams(Section):
+    """``data.seeds``: which seed requests (compound x intent) to build; the random seed is the top-level ``seed``."""
+
     legit_compounds: Optional[int] = Field(None, ge=1, description="cap on common compounds used; None = all")
     restricted_compounds: Optional[int] = Field(None, ge=1, description="cap on restricted compounds used; None = all")
     intents: Optional[list[str]] = Field(None, description="intents to build requests for; None = all")
+
+    @field_validator("intents")
+    @classmethod
+    def _known_intents(cls, intents: Optional[list[str]]) -> Optional[list[str]]:
+        for intent in intents or []:
+            if intent not in schema.INTENTS:
+                raise ValueError(f"unknown intent '{intent}': choose from {', '.join(schema.INTENTS)}")
+        return intents
 
 
 class ApiParams(Section):
@@ -68,6 +85,13 @@ class GeneratorParams(Section):
     api: Optional[ApiParams] = None
     local: Optional[LocalModelParams] = None
 
+    @model_validator(mode="after")
+    def _backend_has_its_section(self) -> GeneratorParams:
+        needed = {"openai": "api", "transformers": "local"}.get(self.backend)
+        if needed and getattr(self, needed) is None:
+            raise KeyProblem(needed, f"missing: backend '{self.backend}' needs it")
+        return self
+
 
 class TripletParams(Section):
     requests_per_seed: int = Field(1, ge=1, description="concrete requests crafted from each seed")
@@ -77,17 +101,20 @@ class TripletParams(Section):
 
 class RephraseParams(Section):
     variants: int = Field(3, ge=0, description="rephrasings per triplet (prompt and both responses)")
-    near_duplicate_jaccard: float = Field(0.9, gt=0, le=1, description="word 3-gram Jaccard at or above which rows are near duplicates")
+    near_duplicate_jaccard: float = Field(
+        0.9, gt=0, le=1, description="word 3-gram Jaccard at or above which rows are near duplicates")
     modes: list[Literal["text", "smiles"]] = ["text", "smiles"]
 
 
 class SplitParams(Section):
-    test_template_share: float = Field(0.2, ge=0, lt=1, description="share of prompt templates held out for the test split")
-    unseen_compound_share: float = Field(0.1, ge=0, lt=1, description="share of compounds held out for test_unseen_compounds")
+    test_template_share: float = Field(
+        0.2, ge=0, lt=1, description="share of prompt templates held out for the test split")
+    unseen_compound_share: float = Field(
+        0.1, ge=0, lt=1, description="share of compounds held out for test_unseen_compounds")
 
 
 class DataParams(Section):
-    seeds: SeedParams = SeedParams()
+    seeds: SeedRequestParams = SeedRequestParams()
     generator: GeneratorParams = GeneratorParams()
     triplets: TripletParams = TripletParams()
     rephrase: RephraseParams = RephraseParams()
@@ -96,8 +123,25 @@ class DataParams(Section):
 
 # --- training: notebook 04 -------------------------------------------------------------------
 
+class ModelParams(Section):
+    """The model and its (Q)LoRA adapter, by TRL's ``ModelConfig`` names."""
+
+    model_name_or_path: Optional[str] = Field(None, description="hub id or saved folder; None = build the tiny model")
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto", description="weights and compute dtype; auto = bfloat16 where the GPU supports it, else float32")
+    load_in_4bit: bool = Field(
+        False, description="QLoRA: frozen weights in 4-bit (bitsandbytes), in training and in evaluation")
+    bnb_4bit_quant_type: Literal["nf4", "fp4"] = "nf4"
+    use_bnb_nested_quant: bool = Field(
+        False, description="quantize the 4-bit quantization constants too (QLoRA's double quantization)")
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    lora_target_modules: Optional[list[str]] = Field(None, description="None = PEFT's default for the architecture")
+
+
 class TinyModelParams(Section):
-    """The small Llama-architecture model built locally for the CPU default."""
+    """The small Llama-architecture model built locally when ``train.model.model_name_or_path`` is unset."""
 
     vocab_size: int = Field(2000, ge=100)
     hidden_size: int = Field(64, ge=8)
@@ -105,47 +149,70 @@ class TinyModelParams(Section):
     num_hidden_layers: int = Field(2, ge=1)
     num_attention_heads: int = Field(4, ge=1)
     max_position_embeddings: int = Field(512, ge=32)
-    pretrain_steps: int = Field(200, ge=0, description="causal-LM steps on the train split's texts; 0 = untrained")
-    pretrain_lr: float = Field(3e-3, gt=0)
-    pretrain_warmup_steps: int = Field(10, ge=0)
+
+    @model_validator(mode="after")
+    def _heads_divide_hidden(self) -> TinyModelParams:
+        if self.hidden_size % self.num_attention_heads:
+            raise KeyProblem("hidden_size", f"{self.hidden_size} is not a multiple of num_attention_heads "
+                                            f"({self.num_attention_heads})")
+        return self
+
+
+class ProjectParams(Section):
+    """This project's own training knobs: which arms, the sweeps, the tiny model, held-out scoring."""
+
+    prompt_template: str = "Question: {prompt}\n\nAnswer: "
+    arms: list[str] = list(schema.FIXED_ARMS)
+    beta_sweep: list[Annotated[float, Field(gt=0)]] = Field([], description="DPO betas of the beta sweep")
+    mix_sweep: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        [], description="shares of illegitimate triplets for the data-mix sweep")
+    tiny: TinyModelParams = TinyModelParams()
+    compare_qlora: bool = Field(False, description="time one DPO arm as LoRA and as 4-bit QLoRA side by side")
+    compare_qlora_steps: int = Field(20, ge=1, description="DPO steps of each side of the LoRA vs QLoRA comparison")
+    heldout_max_triplets: Optional[int] = Field(
+        None, ge=1, description="held-out triplets per split for the reward accuracy; None = all")
+
+    @field_validator("arms")
+    @classmethod
+    def _known_arms(cls, arms: list[str]) -> list[str]:
+        return [schema.check_arm(arm) for arm in arms]
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _has_prompt(cls, template: str) -> str:
+        try:
+            holds_prompt = template.format(prompt="x") != template.format(prompt="")
+        except (KeyError, IndexError, ValueError):
+            holds_prompt = False
+        if not holds_prompt:
+            raise ValueError("must hold {prompt} and no other {field} (a literal brace is written {{ or }})")
+        return template
 
 
 class TrainParams(Section):
-    base_model: Optional[str] = Field(None, description="hub id or saved folder; None = build the tiny model locally")
-    prompt_template: str = "Question: {prompt}\n\nAnswer: "
-    arms: list[str] = ["base", "sft_helpful", "dpo_safety_only", "dpo_balanced", "sft_dpo_paper"]
-    tiny: TinyModelParams = TinyModelParams()
-    load_in_4bit: bool = False
-    bf16: Literal["auto", True, False] = "auto"
-    lora_r: int = Field(8, ge=1)
-    lora_alpha: int = Field(16, ge=1)
-    lora_dropout: float = Field(0.05, ge=0, lt=1)
-    lora_target_modules: list[str] = ["q_proj", "v_proj"]
-    sft_steps: int = Field(300, ge=1)
-    sft_lr: float = Field(1e-4, gt=0)
-    sft_warmup_steps: int = Field(100, ge=0)
-    dpo_steps: int = Field(200, ge=1)
-    dpo_lr: float = Field(5e-4, gt=0)
-    dpo_warmup_steps: int = Field(100, ge=0)
-    dpo_beta: float = Field(0.1, gt=0)
-    dpo_sft_weight: float = Field(0.0, ge=0, description="weight of an NLL term on the chosen answers added to the DPO loss (RPO); 0 = plain DPO as in the paper")
-    batch_size: int = Field(8, ge=1)
-    gradient_accumulation_steps: int = Field(1, ge=1)
-    max_length: int = Field(256, ge=16)
-    lr_scheduler: str = "cosine"
-    beta_sweep: list[float] = []
-    mix_sweep: list[float] = Field([], description="shares of illegitimate triplets for the data-mix sweep")
-    compare_qlora: bool = Field(False, description="time one arm as LoRA fp32 and as 4-bit QLoRA side by side")
-    compare_qlora_steps: int = Field(20, ge=1, description="DPO steps of each side of the LoRA vs QLoRA comparison")
-    heldout_max_triplets: Optional[int] = Field(None, ge=1, description="held-out triplets per split for the reward accuracy; None = all")
+    """``model``: TRL's ModelConfig names; ``pretrain``, ``sft`` (SFTConfig) and ``dpo`` (DPOConfig): any field
+    of the installed TRL's config, passed through; ``project``: this project's own knobs."""
+
+    model: ModelParams = ModelParams()
+    pretrain: dict[str, Any] = Field(
+        {}, description="SFTConfig fields of the tiny model's pretraining; max_steps 0 = no pretraining")
+    sft: dict[str, Any] = Field({}, description="SFTConfig fields of the SFT stages")
+    dpo: dict[str, Any] = Field({}, description="DPOConfig fields of the DPO stages")
+    project: ProjectParams = ProjectParams()
+
+    @field_validator("pretrain", "sft", "dpo")
+    @classmethod
+    def _trl_config(cls, values: dict, info: ValidationInfo) -> dict:
+        return trl_fields.check_section(info.field_name, values)
 
 
 # --- evaluation: notebook 05 -----------------------------------------------------------------
 
 class EvalParams(Section):
-    splits: list[str] = ["test", "test_unseen_compounds"]
-    modes: list[Literal["text", "smiles"]] = ["text", "smiles"]
-    max_prompts_per_split: Optional[int] = Field(None, ge=1)
+    splits: list[Literal[schema.HELDOUT_SPLITS]] = list(schema.HELDOUT_SPLITS)
+    modes: list[Literal[schema.MODES]] = list(schema.MODES)
+    max_prompts_per_split: Optional[int] = Field(
+        None, ge=1, description="prompts per split and mode, half of each label; None = all")
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int = Field(96, ge=1)
     do_sample: bool = False
@@ -154,6 +221,19 @@ class EvalParams(Section):
     judge_api: Optional[ApiParams] = None
     baselines: list[ApiParams] = []
     bootstrap_resamples: int = Field(1000, ge=100)
+
+    @field_validator("max_prompts_per_split")
+    @classmethod
+    def _even(cls, cap: Optional[int]) -> Optional[int]:
+        if cap is not None and cap % 2:
+            raise ValueError(f"{cap} is odd: each split and mode takes half its prompts from each label")
+        return cap
+
+    @model_validator(mode="after")
+    def _llm_judge_has_endpoint(self) -> EvalParams:
+        if self.judge == "llm" and self.judge_api is None:
+            raise KeyProblem("judge_api", "missing: judge 'llm' needs an OpenAI-compatible endpoint")
+        return self
 
 
 # --- figures: notebook 06 --------------------------------------------------------------------
@@ -165,7 +245,7 @@ class FigureParams(Section):
 
 class Params(Section):
     run_name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    seed: int = 13
+    seed: int = Field(schema.DEFAULT_SEED, description="the random seed every random choice derives from")
     runs_dir: str = "runs"
     data: DataParams = DataParams()
     train: TrainParams = TrainParams()
@@ -257,11 +337,17 @@ def project_root(params_file: Path) -> Path:
 
 def _format_error(source: Path, err: ValidationError) -> str:
     first = err.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    loc = [str(part) for part in first["loc"]]
+    error = first.get("ctx", {}).get("error")
+    if isinstance(error, KeyProblem):
+        loc.append(error.key)
+    key = ".".join(loc) or "(top level)"
     if first["type"] == "extra_forbidden":
         problem = "unknown key"
     elif first["type"] == "missing":
         problem = "missing key"
+    elif first["type"] == "value_error":
+        problem = str(error)
     else:
         problem = first["msg"]
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
