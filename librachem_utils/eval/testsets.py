@@ -1,6 +1,7 @@
 """Loaders of other people's test sets, normalized to rows ``{prompt, label, ...}``.
 
-Formats read (by file suffix: ``.csv``, ``.jsonl``/``.json`` (JSON Lines), ``.parquet``):
+Formats read (by file suffix: ``.csv`` (fields of any length), ``.jsonl``/``.json`` (JSON Lines, or
+one JSON array of objects), ``.parquet``):
 
 - the paper's test format: ``prompt``, ``true_label`` with 1 = legitimate, 0 = illegitimate;
 - the common safe/unsafe prompt format (XSTest and the like): ``prompt``, ``label`` with
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import io as _stdio
 import math
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -42,7 +44,7 @@ SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 def load_test_set(path: str | Path, *, with_response: bool = False) -> list[dict]:
     """The rows of a test set (see the module docstring), in file order."""
     path = Path(path)
-    records = list(_records(path))
+    records = list(read_records(path))
     if not records:
         raise DataFileError(f"{path}: the file is empty (no rows)")
     columns = set().union(*(row for _, row in records))
@@ -51,10 +53,10 @@ def load_test_set(path: str | Path, *, with_response: bool = False) -> list[dict
     rows = []
     for where, record in records:
         row = {key: value for key, value in record.items() if key not in (label_column, response_column)}
-        row["prompt"] = _text(record, "prompt", where)
-        row["label"] = normalize_label(_value(record, label_column, where), where, label_column)
+        row["prompt"] = text_value(record, "prompt", where)
+        row["label"] = normalize_label(required_value(record, label_column, where), where, label_column)
         if response_column:
-            row["response"] = _text(record, response_column, where, allow_empty=True)
+            row["response"] = text_value(record, response_column, where, allow_empty=True)
         rows.append(row)
     return rows
 
@@ -73,8 +75,9 @@ def normalize_label(value: Any, where: str, column: str = "label") -> str:
     return LABEL_VALUES[key]
 
 
-def _records(path: Path) -> Iterator[tuple[str, dict]]:
-    """(where, row) for each row of the file; ``where`` names the file and the row."""
+def read_records(path: Path) -> Iterator[tuple[str, dict]]:
+    """(where, row) for each row of a CSV, JSON Lines, JSON array or Parquet file; ``where`` names
+    the file and the row."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DataFileError(f"{path}: unknown format '{suffix}' (expected {', '.join(SUFFIXES)})")
@@ -82,6 +85,12 @@ def _records(path: Path) -> Iterator[tuple[str, dict]]:
         yield from _csv_records(path)
     elif suffix == ".parquet":
         yield from _parquet_records(path)
+    elif files.read_utf8(path).lstrip().startswith("["):
+        rows = files.read_json(path)
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                raise DataFileError(f"{path}, row {number}: expected a JSON object, got {type(row).__name__}")
+            yield f"{path}, row {number}", row
     else:
         for number, row in enumerate(files.read_jsonl(path, allow_empty=True), start=1):
             yield f"{path}, row {number}", row
@@ -89,6 +98,7 @@ def _records(path: Path) -> Iterator[tuple[str, dict]]:
 
 def _csv_records(path: Path) -> Iterator[tuple[str, dict]]:
     text = files.read_utf8(path).removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a response may be megabytes (a repetition loop)
     reader = csv.DictReader(_stdio.StringIO(text, newline=""))
     for row in reader:
         where = f"{path}, line {reader.line_num}"
@@ -126,14 +136,14 @@ def _one_of(names: tuple[str, ...], columns: set[str], path: Path) -> str:
     return present[0]
 
 
-def _value(row: dict, column: str, where: str) -> Any:
+def required_value(row: dict, column: str, where: str) -> Any:
     value = row.get(column)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise DataFileError(f"{where}: column '{column}' is missing or empty")
     return value
 
 
-def _text(row: dict, column: str, where: str, allow_empty: bool = False) -> str:
+def text_value(row: dict, column: str, where: str, allow_empty: bool = False) -> str:
     value = row.get(column)
     if value is None:
         raise DataFileError(f"{where}: column '{column}' is missing")
