@@ -2,8 +2,11 @@
 
     python -m librachem_utils.run --params params/default.yaml [--only 02,03] [--from 04]
 
-Params are validated before any notebook starts. Each notebook gets ``params_file`` and the file's
-validated values (``params``) as parameters and is executed into ``runs/<run_name>/notebooks/``.
+Params are validated before any notebook starts; the params file may lie anywhere. The notebooks
+are the project's own ``notebooks/`` (beside the package; failing that, in the params file's
+project), unless ``--notebooks`` names others. Each notebook gets ``params_file`` and the file's
+validated values (``params``) as parameters and is executed into ``runs/<run_name>/notebooks/``;
+the runner's own progress bar stays in the terminal.
 The first failing notebook stops the run with its name and the failing cell's error; the seconds
 each notebook took go to ``runs/<run_name>/timings.json``.
 """
@@ -15,10 +18,13 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+import librachem_utils
 from librachem_utils.core import files
-from librachem_utils.core.schema import STEPS
 from librachem_utils.core import params as params_mod
+from librachem_utils.core.schema import STEPS
 
+#: the project the package lives in (a clone, or an editable install)
+PROJECT = Path(librachem_utils.__file__).resolve().parents[1]
 
 
 class RunError(RuntimeError):
@@ -26,11 +32,13 @@ class RunError(RuntimeError):
 
 
 def select_steps(only: Optional[str] = None, start: Optional[str] = None) -> list[str]:
-    """The steps to run, in order: all, those named by ``only`` ("02,03"), or from ``start`` on."""
+    """The steps to run, in order: all, those named by ``only`` ("02,03", "05_judge_eval" or
+    "judge_eval"), or from ``start`` on."""
     def find(token: str) -> str:
         token = token.strip()
         for step in STEPS:
-            if step == token or step.split("_")[0] == token.zfill(2):
+            number, name = step.split("_", 1)
+            if token in (step, name) or number == token.zfill(2):
                 return step
         raise ValueError(f"unknown step '{token}': choose from {', '.join(STEPS)}")
 
@@ -44,13 +52,21 @@ def select_steps(only: Optional[str] = None, start: Optional[str] = None) -> lis
     return list(STEPS)
 
 
+def notebooks_folder(cfg: params_mod.RunConfig) -> Path:
+    """The project's ``notebooks/``: beside the package, else in the params file's project root."""
+    for folder in (PROJECT / "notebooks", cfg.paths.root / "notebooks"):
+        if folder.is_dir():
+            return folder
+    raise RunError(f"no notebooks/ beside the package ({PROJECT}) or in {cfg.paths.root}: give --notebooks")
+
+
 def execute(cfg: params_mod.RunConfig, steps: Sequence[str], notebooks_dir: Optional[Path] = None,
             progress: bool = True) -> dict[str, float]:
     """Execute ``steps`` in order; return seconds per notebook. Raises ``RunError`` on a failure."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    notebooks_dir = Path(notebooks_dir or cfg.paths.root / "notebooks")
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else notebooks_folder(cfg)
     out_dir = cfg.paths.notebooks
     out_dir.mkdir(parents=True, exist_ok=True)
     timings_file = cfg.paths.run_dir / "timings.json"
@@ -82,7 +98,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--params", required=True, help="a params YAML file, e.g. params/default.yaml")
     parser.add_argument("--only", help="comma-separated steps, e.g. 02,03")
     parser.add_argument("--from", dest="start", help="run this step and every later one, e.g. 04")
-    parser.add_argument("--notebooks", type=Path, help="folder of the notebooks (default: <project>/notebooks)")
+    parser.add_argument("--notebooks", type=Path, help="folder of the notebooks (default: the project's notebooks/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     try:

@@ -1,14 +1,18 @@
-"""The papermill runner: order, parameters, timings, and a failing notebook that stops the run."""
+"""The papermill runner: order, parameters, timings, a failing notebook that stops the run, and a
+params file outside the project."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from librachem_utils.core import schema
 from librachem_utils import run
+from librachem_utils.core import schema
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_notebook(path, body):
@@ -34,15 +38,16 @@ def project(tmp_path):
     return tmp_path, notebooks, params_file
 
 
-def run_cli(*args):
+def run_cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "librachem_utils.run", "--no-progress", *args],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_select_steps():
     assert run.select_steps() == list(schema.STEPS)
     assert run.select_steps(only="03,2") == ["02_triplets", "03_rephrase"]
     assert run.select_steps(start="05") == ["05_judge_eval", "06_figures"]
+    assert run.select_steps(only="judge_eval") == run.select_steps(only="05_judge_eval") == ["05_judge_eval"]
     with pytest.raises(ValueError, match="unknown step '09'"):
         run.select_steps(only="09")
     with pytest.raises(ValueError, match="not both"):
@@ -81,3 +86,14 @@ def test_bad_params_stop_before_any_work(project):
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {params_file}: key 'runz_dir': unknown key"
     assert not list((tmp_path / "runs").iterdir())
+
+
+def test_a_params_file_outside_the_project_runs_the_projects_notebooks(tmp_path):
+    experiment = tmp_path / "exp"
+    experiment.mkdir()
+    params_file = experiment / "my.yaml"
+    params_file.write_text((ROOT / "params" / "smoke.yaml").read_text(), encoding="utf-8")
+    result = run_cli("--params", str(params_file), "--only", "01", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = experiment / "runs" / "smoke"  # relative paths resolve beside a params file outside any project
+    assert (run_dir / "data" / "seeds.jsonl").is_file() and (run_dir / "notebooks" / "01_seeds.ipynb").is_file()

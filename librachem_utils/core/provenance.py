@@ -25,10 +25,18 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _name(path: Path, cfg) -> str:
+    """An artifact's path relative to the run folder, else to the project root (figures may go there)."""
+    for folder in (cfg.paths.run_dir, cfg.paths.root):
+        if path.is_relative_to(folder):
+            return str(path.relative_to(folder))
+    return str(path)
+
+
 def record(cfg, step: str, artifacts: Iterable[Path], **extra) -> Path:
     """Write ``<run_dir>/provenance/<step>.json``: params hash, versions, and each artifact's sha256."""
     run_dir = cfg.paths.run_dir
-    hashes = {str(Path(p).relative_to(run_dir)): files.sha256_file(p) for p in sorted(map(Path, artifacts))}
+    hashes = {_name(p, cfg): files.sha256_file(p) for p in sorted(map(Path, artifacts))}
     return files.write_json(run_dir / "provenance" / f"{step}.json", {
         "step": step, "run_name": cfg.params.run_name, "params_hash": cfg.params_hash,
         "params_file": cfg.source.name, "libraries": library_versions(), "artifacts": hashes, **extra,
