@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sqlite3
 import time
 from collections import Counter
 
 import pytest
 
-from librachem_utils.api.client import ApiClient, ChatRequest, MissingApiKeyError
+from librachem_utils.api.client import TRUNCATED, ApiClient, ChatRequest, MissingApiKeyError
+from librachem_utils.api.test_server import FakeHTTPError, Faults
 from librachem_utils.core.params import ApiParams
-from support.fake_openai import FakeHTTPError, Faults, fake_openai  # noqa: F401 (fixture)
+from support.fake_openai import fake_openai  # noqa: F401 (fixture)
 
 KEY_ENV = "LIBRACHEM_TEST_API_KEY"
 SECRET = "sk-test-7f3a9c1e5b2d4f60"
@@ -53,7 +55,7 @@ def test_faulty_run_matches_fault_free_run(api, fake_openai, tmp_path):
 
     fake_openai.reset_counts()
     fake_openai.faults = Faults(
-        server_error=0.05, rate_limited=0.05, timeout=0.02, malformed=0.04, truncated=0.04,
+        server_error=0.07, rate_limited=0.05, timeout=0.02, malformed=0.06,
         retry_after_s=0.05, hang_s=1.0, max_per_body=2,
     )
     client = make_client(api, tmp_path, "faulty")
@@ -63,12 +65,15 @@ def test_faulty_run_matches_fault_free_run(api, fake_openai, tmp_path):
     assert [r.text for r in faulty] == [r.text for r in clean]
     assert all(r.text.endswith(f"to: item {i}") for i, r in enumerate(faulty))
     outcomes = Counter(received.outcome for received in fake_openai.received)
-    assert {"server_error", "rate_limited", "timeout", "malformed", "truncated"} <= set(outcomes)
+    assert {"server_error", "rate_limited", "timeout", "malformed"} <= set(outcomes)
     assert len(fake_openai.successes_by_body) == 300
     assert set(fake_openai.successes_by_body.values()) == {1}  # no request repeated after success
+    # every request the endpoint saw, and no other, counts as sent (on a busy machine a few tries
+    # time out before their connection is made: those are counted apart, as never sent)
     assert client.usage.requests_sent == fake_openai.requests_total > 300
-    assert client.usage.retries == client.usage.requests_sent - 300
-    assert sum(r.attempts for r in faulty) == client.usage.requests_sent
+    tries = client.usage.requests_sent + client.usage.requests_unsent
+    assert client.usage.retries == tries - 300
+    assert sum(r.attempts for r in faulty) == tries
     assert client.usage.failures == 0 and len(cache_rows(client)) == 300
 
 
@@ -195,6 +200,43 @@ def test_persistent_server_errors_stop_after_max_retries(api, fake_openai, tmp_p
 
     assert not result.ok and "HTTP 503" in result.error
     assert result.attempts == fake_openai.requests_total == api.max_retries + 1
+
+
+def test_reply_cut_at_max_tokens_is_kept_as_truncated_and_not_retried(api, fake_openai, tmp_path):
+    reply = json.dumps({"answer": "a long answer " * 20})
+    fake_openai.responder = lambda messages: reply
+    cut = ChatRequest(messages=(("user", "q"),), max_tokens=10)
+    whole = ChatRequest(messages=(("user", "q"),), max_tokens=200)
+    validated = []
+
+    def validate(text):
+        validated.append(text)
+        return json.loads(text)["answer"]
+
+    client = make_client(api, tmp_path)
+    truncated, complete = client.complete_many([cut, whole], validate=validate)
+
+    assert truncated.truncated and not truncated.ok and truncated.error == TRUNCATED
+    assert truncated.text == reply[:40] and truncated.value is None and truncated.attempts == 1
+    assert complete.ok and not complete.truncated and complete.text == reply and validated == [reply]
+    assert [r.outcome for r in fake_openai.received] == ["length", "ok"] or \
+        [r.outcome for r in fake_openai.received] == ["ok", "length"]
+    assert fake_openai.requests_total == 2 and client.usage.retries == 0
+    assert client.usage.truncated == 1 and client.usage.failures == 1
+    assert "1 replies cut at max_tokens" in client.usage.summary()
+    assert [row[1] for row in cache_rows(client)] == [reply.encode()]  # the cut reply is not cached
+
+
+def test_tries_that_never_reach_the_endpoint_are_not_counted_as_sent(api, tmp_path):
+    with socket.socket() as bound:  # bound but not listening: every connection is refused
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        client = make_client(api.model_copy(update={"base_url": f"http://127.0.0.1:{port}/v1"}), tmp_path)
+        [result] = client.complete_many([ChatRequest.user("q")])
+
+    assert not result.ok and "connection error" in result.error and result.attempts == api.max_retries + 1
+    assert client.usage.requests_sent == 0 and client.usage.requests_unsent == api.max_retries + 1
+    assert "5 tries never reached the endpoint" in client.usage.summary()
 
 
 def test_retry_after_is_honoured(api, fake_openai, tmp_path):

@@ -8,9 +8,9 @@ import pytest
 from rdkit import Chem, rdBase
 from rdkit.Chem.rdMolDescriptors import CalcMolFormula
 
-from librachem_utils.core import schema
-from librachem_utils.chem import knowledge_base
+from librachem_utils.chem import build, knowledge_base
 from librachem_utils.chem.knowledge_base import UnknownCompoundError
+from librachem_utils.core import schema
 from librachem_utils.core.files import DataFileError
 
 RESTRICTED_HEADER = "name,synonyms,cas,smiles,compound_class,source_list\n"
@@ -20,7 +20,8 @@ RESTRICTED_HEADER = "name,synonyms,cas,smiles,compound_class,source_list\n"
 CHEMICALS_DISAGREES = {
     "psilocybin": "chemicals swaps psilocybin (520-53-6) and psilocin (520-52-5)",
     "psilocin": "chemicals swaps psilocybin (520-53-6) and psilocin (520-52-5)",
-    "methylphosphinyl difluoride": "chemicals files 753-59-3 (Australia Group list) under trimethyldifluorophosphorane",
+    "methylphosphinyl difluoride":
+        "chemicals files 753-59-3 (Australia Group list) under trimethyldifluorophosphorane",
     "dimethyl phosphite": "chemicals writes the phosphorus as [P+] without its hydrogen",
     "diethyl phosphite": "chemicals writes the phosphorus as [P+] without its hydrogen",
     "phosphorus pentasulfide": "chemicals stores the P2S5 formula unit, not the P4S10 molecule",
@@ -135,18 +136,18 @@ def test_table_round_trips_byte_for_byte(kb, tmp_path):
 
 
 def test_shipped_table_still_matches_the_curated_lists_and_chemicals(kb, tmp_path):
-    with open(knowledge_base.COMMON_CSV, encoding="utf-8") as fh:
+    with open(build.COMMON_CSV, encoding="utf-8") as fh:
         common_rows = list(csv.DictReader(fh))
-    with open(knowledge_base.RESTRICTED_CSV, encoding="utf-8") as fh:
+    with open(build.RESTRICTED_CSV, encoding="utf-8") as fh:
         restricted_names = {row["name"] for row in csv.DictReader(fh)}
     assert {c.name for c in kb.compounds} == {row["name"] for row in common_rows} | restricted_names
 
     sample = tmp_path / "sample.csv"
     with open(sample, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=knowledge_base.COMMON_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(fh, fieldnames=build.COMMON_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(common_rows[::12])
-    rebuilt = knowledge_base.build_compounds(sample, knowledge_base.RESTRICTED_CSV)
+    rebuilt = build.build_compounds(sample, build.RESTRICTED_CSV)
     assert len(rebuilt) == len(common_rows[::12]) + len(kb.restricted())
     shipped = {c.name: c for c in kb.compounds}
     for compound in rebuilt:
@@ -171,7 +172,8 @@ def test_restricted_structures_agree_with_chemicals(kb):
             (agreed if skeleton(record.smiles) == skeleton(c.smiles) else disagreed).append(c.name)
     assert sorted(disagreed) == sorted(CHEMICALS_DISAGREES)
     assert len(agreed) >= 100
-    assert {"sarin", "VX", "sulfur mustard", "thiodiglycol", "trinitrotoluene", "RDX", "heroin", "fentanyl"} <= set(agreed)
+    expected = {"sarin", "VX", "sulfur mustard", "thiodiglycol", "trinitrotoluene", "RDX", "heroin", "fentanyl"}
+    assert expected <= set(agreed)
 
 
 def write(tmp_path, name, text):
@@ -182,8 +184,9 @@ def write(tmp_path, name, text):
 
 def test_small_curated_lists_build(tmp_path):
     common = write(tmp_path, "common.csv", "name,synonyms,category\nethanol,grain alcohol,solvent\n")
-    restricted = write(tmp_path, "restricted.csv", RESTRICTED_HEADER + "sarin,GB,107-44-8,FP(C)(=O)OC(C)C,cwa,CWC Schedule 1A\n")
-    ethanol, sarin = knowledge_base.build_compounds(common, restricted)
+    restricted = write(tmp_path, "restricted.csv",
+                       RESTRICTED_HEADER + "sarin,GB,107-44-8,FP(C)(=O)OC(C)C,cwa,CWC Schedule 1A\n")
+    ethanol, sarin = build.build_compounds(common, restricted)
     assert (ethanol.name, ethanol.synonyms, ethanol.cas) == ("ethanol", ("grain alcohol",), "64-17-5")
     assert (sarin.smiles, sarin.compound_class) == ("CC(C)OP(C)(=O)F", "cwa")
 
@@ -191,12 +194,16 @@ def test_small_curated_lists_build(tmp_path):
 @pytest.mark.parametrize("common_rows, restricted_rows, bad_file, line, message", [
     ("xyzzy-not-a-chemical,,solvent\n", "", "common", 3, "'xyzzy-not-a-chemical' is not in the chemicals database"),
     ("", "bad-smiles,,,C1CC(,cwa,CWC Schedule 1A\n", "restricted", 2, "RDKit cannot parse SMILES 'C1CC('"),
-    ("", "ethanol,,,CCCC,nps,UNODC EWA NPS\n", "restricted", 2, "name 'ethanol' of 'ethanol' is already used by 'ethanol'"),
-    ("", "booze,,64-17-5,CCCC,nps,UNODC EWA NPS\n", "restricted", 2, "CAS '64-17-5' of 'booze' is already used by 'ethanol'"),
-    ("", "spirit,,,OCC,nps,UNODC EWA NPS\n", "restricted", 2, "structure 'CCO' of 'spirit' is already used by 'ethanol'"),
+    ("", "ethanol,,,CCCC,nps,UNODC EWA NPS\n", "restricted", 2,
+     "name 'ethanol' of 'ethanol' is already used by 'ethanol'"),
+    ("", "booze,,64-17-5,CCCC,nps,UNODC EWA NPS\n", "restricted", 2,
+     "CAS '64-17-5' of 'booze' is already used by 'ethanol'"),
+    ("", "spirit,,,OCC,nps,UNODC EWA NPS\n", "restricted", 2,
+     "structure 'CCO' of 'spirit' is already used by 'ethanol'"),
     ("ethyl alcohol,,solvent\n", "", "common", 3, "CAS '64-17-5' of 'ethyl alcohol' is already used by 'ethanol'"),
     ("", "butane-x,,,CCCC,poison,Some list\n", "restricted", 2, "class 'poison' of 'butane-x' is not one of"),
-    ("", "butane-x,,64-17-6,CCCC,nps,UNODC EWA NPS\n", "restricted", 2, "'64-17-6' of 'butane-x' is not a valid CAS number"),
+    ("", "butane-x,,64-17-6,CCCC,nps,UNODC EWA NPS\n", "restricted", 2,
+     "'64-17-6' of 'butane-x' is not a valid CAS number"),
     ("", "butane-x,,,CCCC,nps,\n", "restricted", 2, "empty source_list"),
     ("", "butane-x,,,CCCC,nps\n", "restricted", 2, "expected 6 fields"),
 ])
@@ -206,7 +213,7 @@ def test_bad_curated_data_names_file_and_line(tmp_path, common_rows, restricted_
         "restricted": write(tmp_path, "restricted.csv", RESTRICTED_HEADER + restricted_rows),
     }
     with pytest.raises(DataFileError) as err:
-        knowledge_base.build_compounds(paths["common"], paths["restricted"])
+        build.build_compounds(paths["common"], paths["restricted"])
     assert str(err.value).startswith(f"{paths[bad_file]}, line {line}: ")
     assert message in str(err.value)
 
@@ -214,7 +221,7 @@ def test_bad_curated_data_names_file_and_line(tmp_path, common_rows, restricted_
 def test_missing_column_and_bad_table_rows_are_named(tmp_path):
     no_category = write(tmp_path, "common.csv", "name,synonyms\nethanol,\n")
     with pytest.raises(DataFileError, match="common.csv: missing column.s. category"):
-        knowledge_base.build_compounds(no_category, write(tmp_path, "restricted.csv", RESTRICTED_HEADER))
+        build.build_compounds(no_category, write(tmp_path, "restricted.csv", RESTRICTED_HEADER))
     table = knowledge_base.TABLE_CSV.read_text(encoding="utf-8").splitlines()
     bad = write(tmp_path, "table.csv", "\n".join([table[0], table[1].replace(",common,", ",mystery,", 1)]) + "\n")
     with pytest.raises(DataFileError, match=r"table.csv, line 2: unknown compound class 'mystery'"):
@@ -238,10 +245,10 @@ def test_to_frame_has_one_row_per_compound(kb):
 
 
 def test_cas_check_digit():
-    assert knowledge_base.is_valid_cas("64-17-5") and knowledge_base.is_valid_cas("7732-18-5")
-    assert not knowledge_base.is_valid_cas("64-17-6") and not knowledge_base.is_valid_cas("6417-5")
+    assert build.is_valid_cas("64-17-5") and build.is_valid_cas("7732-18-5")
+    assert not build.is_valid_cas("64-17-6") and not build.is_valid_cas("6417-5")
 
 
 def test_command_line_prints_counts(capsys):
-    assert knowledge_base.main([]) == 0
+    assert build.main([]) == 0
     assert "common " in capsys.readouterr().out

@@ -3,9 +3,9 @@ import random
 
 import pytest
 
-from librachem_utils.eval import factcheck
-from librachem_utils.data import generators
 from librachem_utils.chem.knowledge_base import load_kb
+from librachem_utils.data import generators
+from librachem_utils.eval import factcheck
 
 KB = load_kb()
 ETHANOL, ACETONE, WATER = KB.lookup("ethanol"), KB.lookup("acetone"), KB.lookup("water")

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binomtest
 
 from librachem_utils.core import files, tables
-from librachem_utils.eval import metrics
+from librachem_utils.eval import metrics, stats
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
 
@@ -55,12 +55,14 @@ def test_parse_failures_are_excluded_and_counted(tmp_path):
     rows = ten_rows() + [judged_row("x1", "illegitimate", {"rule": None, "llm": True}),
                          judged_row("x2", "legitimate", {"rule": None, "llm": False})]
     group = only_group(metrics.compute_metrics(load(tmp_path, rows), "rule", resamples=200, seed=1))
-    assert group["counts"]["parse_failures"] == 2 and group["counts"]["rows"] == 12 and group["counts"]["decided"] == 10
+    counts = group["counts"]
+    assert counts["parse_failures"] == 2 and counts["rows"] == 12 and counts["decided"] == 10
     assert group["safety"]["value"] == 0.75 and group["overall_accuracy"]["n"] == 10
 
 
 def test_factual_accuracy_counts_checked_legitimate_rows_only(tmp_path):
-    rows = [judged_row("a", "legitimate", False, fact_correct=True), judged_row("b", "legitimate", False, fact_correct=False),
+    rows = [judged_row("a", "legitimate", False, fact_correct=True),
+            judged_row("b", "legitimate", False, fact_correct=False),
             judged_row("c", "legitimate", False, fact_correct=True), judged_row("d", "legitimate", True),
             judged_row("e", "illegitimate", False, fact_correct=True)]
     group = only_group(metrics.compute_metrics(load(tmp_path, rows), "rule", resamples=200, seed=1))
@@ -74,9 +76,9 @@ def test_unknown_primary_judge_is_named(tmp_path):
 
 def test_bootstrap_ci_contains_estimate_and_is_seeded():
     outcomes = np.array([True] * 30 + [False] * 20)
-    first = metrics.rate_with_ci(outcomes, 1000, metrics.group_rng(13, "m", "test", "text"))
-    again = metrics.rate_with_ci(outcomes, 1000, metrics.group_rng(13, "m", "test", "text"))
-    other = metrics.rate_with_ci(outcomes, 1000, metrics.group_rng(14, "m", "test", "text"))
+    first = stats.rate_with_ci(outcomes, 1000, stats.group_rng(13, "m", "test", "text"))
+    again = stats.rate_with_ci(outcomes, 1000, stats.group_rng(13, "m", "test", "text"))
+    other = stats.rate_with_ci(outcomes, 1000, stats.group_rng(14, "m", "test", "text"))
     assert first == again and first != other
     assert first["ci_low"] < first["value"] == 0.6 < first["ci_high"]
 
@@ -87,7 +89,7 @@ def test_binomial_draw_matches_explicit_row_resampling():
     rng = np.random.default_rng(0)
     explicit = outcomes[rng.integers(0, 100, size=(20000, 100))].mean(axis=1)
     low, high = np.quantile(explicit, [0.025, 0.975])
-    fast = metrics.rate_with_ci(outcomes, 20000, np.random.default_rng(1))
+    fast = stats.rate_with_ci(outcomes, 20000, np.random.default_rng(1))
     assert fast["ci_low"] == pytest.approx(low, abs=0.011) and fast["ci_high"] == pytest.approx(high, abs=0.011)
 
 
@@ -107,18 +109,19 @@ def test_mcnemar_and_paired_difference(tmp_path):
     diff = pair["difference"]
     assert diff["value"] == pytest.approx((6 - 16) / 20) and diff["ci_low"] <= diff["value"] <= diff["ci_high"] < 0
     [sentence] = metrics.significance_sentences(result)
-    assert sentence.startswith("On test (TEXT), dpo_balanced is more accurate than base: 0.80 vs 0.30 (difference +0.50")
+    assert sentence.startswith(
+        "On test (TEXT), dpo_balanced is more accurate than base: 0.80 vs 0.30 (difference +0.50")
 
 
 def test_holm_adjustment():
-    assert metrics.holm([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06]
-    assert metrics.holm([0.5, 0.9]) == [1.0, 1.0]
+    assert stats.holm([0.01, 0.04, 0.03]) == [0.03, 0.06, 0.06]
+    assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
 
 
 def test_kappa_on_a_known_table(tmp_path):
     # rows: rule refused / answered; columns: llm refused / answered. po = 0.7, pe = 0.5 -> kappa = 0.4
-    assert metrics.cohen_kappa([[20, 5], [10, 15]]) == pytest.approx(0.4)
-    assert metrics.cohen_kappa([[10, 0], [0, 0]]) is None  # chance agreement 1: undefined
+    assert stats.cohen_kappa([[20, 5], [10, 15]]) == pytest.approx(0.4)
+    assert stats.cohen_kappa([[10, 0], [0, 0]]) is None  # chance agreement 1: undefined
     cells = [(True, True)] * 20 + [(True, False)] * 5 + [(False, True)] * 10 + [(False, False)] * 15
     rows = [judged_row(f"t{k}", "legitimate", {"rule": a, "llm": b}) for k, (a, b) in enumerate(cells)]
     rows.append(judged_row("undecided", "legitimate", {"rule": True, "llm": None}))
@@ -147,7 +150,8 @@ def test_fixture_metrics_match_its_judged_rows():
     (lambda r: r.pop("label"), "row 2: missing key 'label'"),
     (lambda r: r.update(label="legit"), "row 2: key 'label': unknown value 'legit'"),
     (lambda r: r.update(intent="cooking"), "row 2: key 'intent': unknown value 'cooking'"),
-    (lambda r: r.update(refused={"rule": "yes"}), "row 2: key 'refused.rule': expected true, false or null, got 'yes'"),
+    (lambda r: r.update(refused={"rule": "yes"}),
+     "row 2: key 'refused.rule': expected true, false or null, got 'yes'"),
     (lambda r: r.update(fact_correct=1), "row 2: key 'fact_correct': expected true, false or null, got 1"),
     (lambda r: r.update(triplet_id="i0"), "rows 1 and 2: two rows for the same response"),
 ])
@@ -182,7 +186,12 @@ def test_tables_carry_the_metrics_numbers(tmp_path):
     assert row["Factual accuracy"] == "n/a"
     latex = tables.to_latex([{"Model": "dpo_mix0.25", "Rate": "50% [0.4, 0.6]", "Rows": 3}])
     assert latex.splitlines()[:4] == [r"\begin{tabular}{llr}", r"\toprule", r"Model & Rate & Rows \\", r"\midrule"]
-    assert r"dpo\_mix0.25 & 50\% [0.4, 0.6] & 3 \\" in latex and latex.rstrip().endswith(r"\bottomrule" "\n" r"\end{tabular}")
+    assert r"dpo\_mix0.25 & 50\% [0.4, 0.6] & 3 \\" in latex
+    assert latex.rstrip().endswith(r"\bottomrule" "\n" r"\end{tabular}")
+    assert tables.to_latex([]).splitlines() == [r"\begin{tabular}{l}", r"\toprule", r"(none) \\", r"\bottomrule",
+                                                r"\end{tabular}"]
+    assert tables.to_markdown([]) == "(none)\n"
     markdown = tables.to_markdown([row]).splitlines()
-    assert markdown[0].startswith("| Model | Split | Mode | Safety |") and markdown[2].startswith("| m | test | TEXT | 0.75 [")
+    assert markdown[0].startswith("| Model | Split | Mode | Safety |")
+    assert markdown[2].startswith("| m | test | TEXT | 0.75 [")
     json.dumps(result)  # plain JSON types throughout

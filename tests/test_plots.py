@@ -7,10 +7,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from librachem_utils import run
 from librachem_utils.core import files, params
 from librachem_utils.eval import metrics
-from librachem_utils.report import plots
-from librachem_utils import run
+from librachem_utils.report import plots, results_figures, style
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "results_small"
@@ -60,7 +60,8 @@ def test_table_numbers_equal_the_metrics_file(saved):
             if expected["value"] is None:
                 assert parsed is None
             else:
-                assert parsed == pytest.approx((expected["value"], expected["ci_low"], expected["ci_high"]), abs=0.005 + 1e-9)
+                bounds = (expected["value"], expected["ci_low"], expected["ci_high"])
+                assert parsed == pytest.approx(bounds, abs=0.005 + 1e-9)
         assert int(row["Parse failures"]) == group["counts"]["parse_failures"]
     latex = (out / "results_table.tex").read_text()
     assert r"\toprule" in latex and r"\bottomrule" in latex and r"test\_unseen\_compounds" in latex
@@ -81,19 +82,20 @@ def test_absent_inputs_are_skipped_with_a_note(tmp_path, capsys):
 
 def test_pareto_front():
     points = [(0.9, 0.1), (0.5, 0.9), (0.6, 0.6), (0.4, 0.5), (0.9, 0.05)]
-    assert plots.pareto_front(points) == [(0.5, 0.9), (0.6, 0.6), (0.9, 0.1)]
+    assert results_figures.pareto_front(points) == [(0.5, 0.9), (0.6, 0.6), (0.9, 0.1)]
 
 
 def test_model_colors_are_stable_across_figures():
-    few = plots.model_colors(["dpo_balanced", "gpt-4o"])
-    many = plots.model_colors(["base", "sft_helpful", "dpo_balanced", "gpt-4o"])
+    few = style.model_colors(["dpo_balanced", "gpt-4o"])
+    many = style.model_colors(["base", "sft_helpful", "dpo_balanced", "gpt-4o"])
     assert few["dpo_balanced"] == many["dpo_balanced"] and few["gpt-4o"] == many["gpt-4o"]
 
 
 def test_notebook_06_regenerates_the_same_files_through_papermill(saved, tmp_path):
     shutil.copytree(FIXTURE, tmp_path / "runs" / "fx")
     params_file = tmp_path / "fx.yaml"
-    params_file.write_text(f"run_name: fx\nruns_dir: {tmp_path / 'runs'}\nfigures:\n  out_dir: {tmp_path / 'figures'}\n")
+    params_file.write_text(
+        f"run_name: fx\nruns_dir: {tmp_path / 'runs'}\nfigures:\n  out_dir: {tmp_path / 'figures'}\n")
     cfg = params.load(params_file)
     started = time.perf_counter()
     run.execute(cfg, ["06_figures"], notebooks_dir=ROOT / "notebooks", progress=False)

@@ -2,9 +2,13 @@
 
 - Bounded concurrency, requests- and tokens-per-minute pacing, explicit retries with exponential
   backoff and full jitter (``Retry-After`` honoured); the SDK's own retries are off.
-- Every reply that passes validation is committed at once to a SQLite cache (WAL), keyed by the
-  sha256 of the canonical request, with a checksum per row: a killed process loses only in-flight
-  requests, a rerun repeats no cached request, a corrupted row is deleted and fetched again.
+- Every reply that passes validation is committed at once to a SQLite cache (``api.cache``), keyed
+  by the sha256 of the canonical request: a rerun repeats no cached request.
+- A reply cut at ``max_tokens`` (``finish_reason == "length"``) is returned once, as truncated: an
+  error that says so, the partial text kept, neither retried (the same request would be cut again)
+  nor cached. Raise ``max_tokens`` to get it whole.
+- ``Usage.requests_sent`` counts the requests that reached the endpoint; a try that never did (no
+  connection, or the request not written within the timeout) is counted in ``requests_unsent``.
 - The API key is read from the environment variable named in the params, handed to the SDK and
   nothing else; error messages are scrubbed of it.
 - ``complete_many`` works from plain code and from inside a running event loop (Jupyter,
@@ -16,10 +20,8 @@ import asyncio
 import email.utils
 import hashlib
 import json
-import logging
 import os
 import random
-import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,14 +32,17 @@ from typing import Any, Callable, Optional, Sequence
 import openai
 from tqdm.auto import tqdm
 
+from librachem_utils.api.cache import ReplyCache
+from librachem_utils.api.usage import RateLimits, Usage
 from librachem_utils.core.params import ApiParams
-
-log = logging.getLogger(__name__)
 
 DEFAULT_BASE_DELAY_S = 0.5
 MAX_BACKOFF_S = 30.0
 RETRYABLE_4XX = {408, 409, 429}
 CHARS_PER_TOKEN = 4
+TRUNCATED = "reply truncated at max_tokens (finish_reason=length)"
+#: errors of the SDK's transport (httpx, by class name) raised before the whole request was written
+NOT_DELIVERED = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout", "WriteTimeout", "WriteError"})
 
 
 class MissingApiKeyError(RuntimeError):
@@ -53,7 +58,7 @@ class ChatRequest:
     max_tokens: Optional[int] = None
 
     @staticmethod
-    def user(content: str, system: Optional[str] = None) -> "ChatRequest":
+    def user(content: str, system: Optional[str] = None) -> ChatRequest:
         messages = ((("system", system),) if system is not None else ()) + (("user", content),)
         return ChatRequest(messages=messages)
 
@@ -64,43 +69,12 @@ class ChatResult:
     value: Any  # what ``validate`` returned; the text when there is no validator
     error: Optional[str]
     cached: bool
-    attempts: int  # HTTP requests sent for this item in this call
+    attempts: int  # tries for this item in this call (requests sent, and tries that never reached the endpoint)
+    truncated: bool = False  # the reply was cut at max_tokens: ``text`` is the partial reply, ``error`` says so
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-@dataclass
-class Usage:
-    """Counters accumulated over a client's calls."""
-
-    requests_sent: int = 0
-    cache_hits: int = 0
-    retries: int = 0  # requests resent after a failed attempt or a rejected reply
-    failures: int = 0  # items returned with an error
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cache_repairs: int = 0  # corrupted cache rows deleted and fetched again
-
-    def cost_usd(self, api: ApiParams) -> float:
-        return (
-            self.prompt_tokens * api.usd_per_1m_input_tokens
-            + self.completion_tokens * api.usd_per_1m_output_tokens
-        ) / 1e6
-
-    def summary(self, api: Optional[ApiParams] = None) -> str:
-        """One line for a notebook; with ``api`` it includes the cost."""
-        line = (
-            f"{self.requests_sent} requests sent, {self.cache_hits} cache hits, {self.retries} retries, "
-            f"{self.failures} failures, {self.prompt_tokens:,} prompt + {self.completion_tokens:,} "
-            f"completion tokens"
-        )
-        if self.cache_repairs:
-            line += f", {self.cache_repairs} corrupted cache rows refetched"
-        if api is not None:
-            line += f", ${self.cost_usd(api):.4f}"
-        return line
 
 
 class _RetryableError(Exception):
@@ -117,74 +91,10 @@ class _ItemFailed(Exception):
         self.attempts = attempts
 
 
-class _TokenBucket:
-    """Paces a per-minute budget: a reservation is booked at once and the caller waits out any debt.
-
-    The bucket holds at most ``burst`` units, so the rate over any window stays at the limit
-    plus at most one burst; the level may go negative (a request larger than the burst).
-    """
-
-    def __init__(self, per_minute: float, burst: float):
-        self.rate = per_minute / 60.0
-        self.burst = burst
-        self.level = burst
-        self.updated = time.monotonic()
-
-    def reserve(self, amount: float) -> float:
-        """Book ``amount`` now; return the seconds to wait before using it."""
-        now = time.monotonic()
-        self.level = min(self.burst, self.level + (now - self.updated) * self.rate)
-        self.updated = now
-        self.level -= amount
-        return max(0.0, -self.level / self.rate)
-
-    def refund(self, amount: float) -> None:
-        """Correct a reservation by ``amount`` (negative when more was used than booked)."""
-        self.level = min(self.burst, self.level + amount)
-
-
-class _ReplyCache:
-    """Validated replies in SQLite: one row per request key, committed as soon as written."""
-
-    SCHEMA = """CREATE TABLE IF NOT EXISTS replies (
-        key TEXT PRIMARY KEY,     -- sha256 of the canonical request JSON
-        request TEXT NOT NULL,    -- the canonical request JSON, for inspection
-        value BLOB NOT NULL,      -- the reply text, UTF-8
-        checksum TEXT NOT NULL,   -- sha256 of value
-        created_at REAL NOT NULL
-    )"""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")  # durable across a process kill
-        self.connection.execute(self.SCHEMA)
-
-    def get(self, key: str) -> tuple[Optional[str], bool]:
-        """The cached text for ``key`` (or None) and whether a corrupted row was dropped."""
-        row = self.connection.execute("SELECT value, checksum FROM replies WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None, False
-        value, checksum = row
-        try:
-            if hashlib.sha256(value).hexdigest() != checksum:
-                raise ValueError("checksum mismatch")
-            return value.decode("utf-8"), False
-        except (TypeError, ValueError) as err:  # not bytes, bad checksum, not UTF-8
-            log.warning("api cache %s: dropping corrupted row %s (%s)", self.path, key[:12], err)
-            self.connection.execute("DELETE FROM replies WHERE key = ?", (key,))
-            return None, True
-
-    def put(self, key: str, request_json: str, text: str) -> None:
-        value = text.encode("utf-8")
-        self.connection.execute(
-            "INSERT OR REPLACE INTO replies (key, request, value, checksum, created_at) VALUES (?, ?, ?, ?, ?)",
-            (key, request_json, value, hashlib.sha256(value).hexdigest(), time.time()),
-        )
-
-    def close(self) -> None:
-        self.connection.close()
+@dataclass(frozen=True)
+class _Reply:
+    text: str
+    truncated: bool
 
 
 @dataclass
@@ -193,7 +103,7 @@ class _Call:
 
     sdk: openai.AsyncOpenAI
     semaphore: asyncio.Semaphore
-    cache: _ReplyCache
+    cache: ReplyCache
     validate: Optional[Callable[[str], Any]]
     secret: str
 
@@ -215,14 +125,7 @@ class ApiClient:
         self.base_delay_s = base_delay_s
         self.progress = progress
         self.usage = Usage()
-        self._request_bucket = (
-            _TokenBucket(api.requests_per_minute, burst=1.0) if api.requests_per_minute else None
-        )
-        self._token_bucket = (
-            _TokenBucket(api.tokens_per_minute, burst=api.tokens_per_minute / 60.0)
-            if api.tokens_per_minute
-            else None
-        )
+        self._limits = RateLimits(api)
 
     # --- public entry points -----------------------------------------------------------------
 
@@ -256,7 +159,7 @@ class ApiClient:
             canonical[key] = (request, request_json)
 
         results: list[Optional[ChatResult]] = [None] * len(requests)
-        cache = _ReplyCache(self.cache_path)
+        cache = ReplyCache(self.cache_path)
         try:
             with tqdm(total=len(requests), desc=desc, disable=not self.progress) as bar:
                 misses = []
@@ -293,7 +196,7 @@ class ApiClient:
     # --- one item ----------------------------------------------------------------------------
 
     def _from_cache(
-        self, cache: _ReplyCache, key: str, validate: Optional[Callable[[str], Any]]
+        self, cache: ReplyCache, key: str, validate: Optional[Callable[[str], Any]]
     ) -> Optional[ChatResult]:
         text, repaired = cache.get(key)
         self.usage.cache_repairs += repaired
@@ -313,11 +216,16 @@ class ApiClient:
             if format_try:
                 self.usage.retries += 1
             try:
-                text, sent = await self._fetch(call, request)
+                reply, sent = await self._fetch(call, request)
             except _ItemFailed as failed:
                 attempts += failed.attempts
                 return ChatResult(text=None, value=None, error=failed.reason, cached=False, attempts=attempts)
             attempts += sent
+            text = reply.text
+            if reply.truncated:
+                self.usage.truncated += 1
+                return ChatResult(text=text, value=None, error=TRUNCATED, cached=False, attempts=attempts,
+                                  truncated=True)
             try:
                 value = call.validate(text) if call.validate else text
             except ValueError as err:
@@ -327,8 +235,8 @@ class ApiClient:
             return ChatResult(text=text, value=value, error=None, cached=False, attempts=attempts)
         return ChatResult(text=None, value=None, error=_scrub(reason, call.secret), cached=False, attempts=attempts)
 
-    async def _fetch(self, call: _Call, request: ChatRequest) -> tuple[str, int]:
-        """One reply text and the number of HTTP requests it took; retries transient failures."""
+    async def _fetch(self, call: _Call, request: ChatRequest) -> tuple[_Reply, int]:
+        """One reply and the number of tries it took; retries transient failures."""
         last: Optional[_RetryableError] = None
         for attempt in range(self.api.max_retries + 1):
             if attempt:
@@ -345,13 +253,13 @@ class ApiClient:
         reason = f"gave up after {self.api.max_retries + 1} attempts; last: {last.reason}"
         raise _ItemFailed(_scrub(reason, call.secret), self.api.max_retries + 1)
 
-    async def _send(self, call: _Call, request: ChatRequest) -> str:
+    async def _send(self, call: _Call, request: ChatRequest) -> _Reply:
         """One HTTP request; raises ``_RetryableError`` or ``_ItemFailed``."""
         max_tokens = request.max_tokens or self.api.max_tokens
         estimate = sum(len(content) for _, content in request.messages) / CHARS_PER_TOKEN + max_tokens
         async with call.semaphore:
-            await asyncio.sleep(self._reserve_rate_budget(estimate))
-            self.usage.requests_sent += 1
+            await asyncio.sleep(self._limits.reserve(estimate))
+            delivered = True
             try:
                 completion = await call.sdk.chat.completions.create(
                     model=self.api.model,
@@ -359,23 +267,27 @@ class ApiClient:
                     temperature=self._temperature(request),
                     max_tokens=max_tokens,
                 )
-            except openai.APITimeoutError:
-                raise _RetryableError("request timed out") from None
-            except openai.APIConnectionError as err:
-                raise _RetryableError(f"connection error: {err}") from None
+            except openai.APIConnectionError as err:  # a timeout is one too
+                delivered = type(err.__cause__).__name__ not in NOT_DELIVERED
+                timed_out = isinstance(err, openai.APITimeoutError)
+                raise _RetryableError("request timed out" if timed_out else f"connection error: {err}") from None
             except openai.APIStatusError as err:
                 raise _classify_status_error(err) from None
             except (openai.APIResponseValidationError, ValueError) as err:  # a body that is not JSON
                 raise _RetryableError(f"malformed response body: {type(err).__name__}") from None
-        return self._reply_text(completion, estimate)
+            finally:
+                if delivered:
+                    self.usage.requests_sent += 1
+                else:
+                    self.usage.requests_unsent += 1
+        return self._reply(completion, estimate)
 
-    def _reply_text(self, completion: Any, estimate: float) -> str:
+    def _reply(self, completion: Any, estimate: float) -> _Reply:
         usage = getattr(completion, "usage", None)
         if usage is not None:
             self.usage.prompt_tokens += usage.prompt_tokens or 0
             self.usage.completion_tokens += usage.completion_tokens or 0
-            if self._token_bucket:
-                self._token_bucket.refund(estimate - (usage.total_tokens or 0))
+            self._limits.settle(estimate, usage.total_tokens or 0)
         choices = getattr(completion, "choices", None) or []
         choice = choices[0] if choices else None
         finish_reason = getattr(choice, "finish_reason", None)
@@ -383,10 +295,10 @@ class ApiClient:
         if finish_reason == "content_filter":
             raise _ItemFailed("the endpoint's content filter refused the request", 1)
         if finish_reason == "length":
-            raise _RetryableError("reply truncated at max_tokens (finish_reason=length)")
+            return _Reply(text if isinstance(text, str) else "", truncated=True)
         if not isinstance(text, str):
             raise _RetryableError("malformed response body: no message content")
-        return text
+        return _Reply(text, truncated=False)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -417,13 +329,6 @@ class ApiClient:
             )
         return secret
 
-    def _reserve_rate_budget(self, estimated_tokens: float) -> float:
-        waits = [0.0]
-        if self._request_bucket:
-            waits.append(self._request_bucket.reserve(1.0))
-        if self._token_bucket:
-            waits.append(self._token_bucket.reserve(estimated_tokens))
-        return max(waits)
 
 
 def _classify_status_error(err: openai.APIStatusError) -> Exception:

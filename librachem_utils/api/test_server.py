@@ -9,9 +9,10 @@ answers the data pipeline's own instructions (craft, respond, rephrase) with JSO
 asks for and texts that pass validation for their role; compliance-shaped replies are vague and
 never carry a procedure. Faults are injected per (request body, attempt number for that body),
 decided from a hash of both, so a run is reproducible and every body succeeds after at most
-``Faults.max_per_body`` faulty answers. An optional requests-per-minute limit answers 429 with a
-Retry-After. The server binds to 127.0.0.1 only. Standard library only (plus the pipeline's
-instruction texts, ``api.prompts``).
+``Faults.max_per_body`` faulty answers. A reply longer than the request's ``max_tokens`` (at four
+characters a token) is cut there and answered with ``finish_reason: "length"``, as a real endpoint
+does. An optional requests-per-minute limit answers 429 with a Retry-After. The server binds to
+127.0.0.1 only. Standard library only (plus the pipeline's instruction texts, ``api.prompts``).
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class FakeHTTPError(Exception):
         self.message = message
 
 
-FAULT_KINDS = ("server_error", "rate_limited", "timeout", "malformed", "truncated")
+FAULT_KINDS = ("server_error", "rate_limited", "timeout", "malformed")
+CHARS_PER_TOKEN = 4
 
 
 @dataclass
@@ -54,9 +56,8 @@ class Faults:
 
     server_error: float = 0.0  # 500
     rate_limited: float = 0.0  # 429 with a Retry-After header
-    timeout: float = 0.0  # answers only after ``hang_s`` (past the client's timeout)
+    timeout: float = 0.0  # no answer: holds the request ``hang_s`` (past the client's timeout), then hangs up
     malformed: float = 0.0  # 200 with a body that is not JSON
-    truncated: float = 0.0  # 200 with half the reply and finish_reason "length"
     retry_after_s: float = 0.2
     hang_s: float = 2.0
     max_per_body: int = 2
@@ -80,7 +81,7 @@ class Received:
 
     at: float  # time.monotonic() on arrival
     body_key: str
-    outcome: str  # "ok", a fault kind, "rate_limit" or "http_<status>"
+    outcome: str  # "ok", a fault kind, "rate_limit", "http_<status>" or "length" (cut at max_tokens)
 
 
 def default_responder(messages: list[dict]) -> str:
@@ -111,7 +112,7 @@ class FakeOpenAI:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = _Server(("127.0.0.1", self.port), handler)
         self._thread = threading.Thread(
@@ -127,7 +128,7 @@ class FakeOpenAI:
             self._thread.join(timeout=5)
             self._server = None
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -184,9 +185,18 @@ class FakeOpenAI:
                 self.successes_by_body[body_key] += 1
 
 
+def _cut_at_max_tokens(body: dict, text: str) -> tuple[str, str]:
+    """The reply as sent and its finish reason: cut with "length" where it is over the request's max_tokens."""
+    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    if isinstance(max_tokens, int) and len(text) // CHARS_PER_TOKEN > max_tokens:
+        return text[: max_tokens * CHARS_PER_TOKEN], "length"
+    return text, "stop"
+
+
 def _completion(body: dict, text: str, finish_reason: str) -> dict:
     prompt_chars = sum(len(m.get("content") or "") for m in body["messages"])
-    prompt_tokens, completion_tokens = max(1, prompt_chars // 4), max(1, len(text) // 4)
+    prompt_tokens = max(1, prompt_chars // CHARS_PER_TOKEN)
+    completion_tokens = max(1, len(text) // CHARS_PER_TOKEN)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
     return {
         "id": f"chatcmpl-{digest}",
@@ -217,6 +227,11 @@ def _error_body(status: int, message: str) -> dict:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung (timeout fault) handler must not block shutdown
     request_queue_size = 256  # the default backlog of 5 drops bursts of concurrent connections
+
+    def handle_error(self, request, client_address) -> None:
+        """Stay quiet about a client that closed its connection before sending a request (it gave up)."""
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -251,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("server_error", "rate_limited", "malformed", "timeout"):
             fake._record(arrived, body_key, fault)  # before a hang, so tests see it at once
         time.sleep(fake.latency_s + (fake.faults.hang_s if fault == "timeout" else 0.0))
-        if fault in ("server_error", "rate_limited", "malformed"):
+        if fault:
             self._send_fault(fault, fake.faults.retry_after_s)
             return
         try:
@@ -260,15 +275,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake._record(arrived, body_key, f"http_{err.status}")
             self._send_json(err.status, _error_body(err.status, err.message))
             return
-        if fault != "timeout":
-            fake._record(arrived, body_key, fault or "ok")
-        if fault == "truncated":
-            self._send_json(200, _completion(body, text[: len(text) // 2], "length"))
-        else:
-            self._send_json(200, _completion(body, text, "stop"))
+        text, finish_reason = _cut_at_max_tokens(body, text)
+        fake._record(arrived, body_key, "length" if finish_reason == "length" else "ok")
+        self._send_json(200, _completion(body, text, finish_reason))
 
     def _send_fault(self, fault: str, retry_after_s: float) -> None:
-        if fault == "server_error":
+        if fault == "timeout":  # hang up: a client still waiting (a stalled one) gets no reply it could use
+            self.close_connection = True
+        elif fault == "server_error":
             self._send_json(500, _error_body(500, "internal error"))
         elif fault == "rate_limited":
             self._send_429(retry_after_s)
@@ -291,12 +305,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout fault); nothing to answer
+            pass  # the client gave up; nothing to answer
 
 
 # --- a responder that speaks the data pipeline's instructions ---------------------------------------
 
-_NAME_IN_CRAFT = re.compile(r"keep the compound name '(?P<name>.+?)' verbatim")
 _NAME_IN_RESPONSE = re.compile(r"Refer to the compound as '(?P<name>.+?)'\.")
 _FACTS = re.compile(r"Use these facts where relevant: (?P<facts>.*?)\. Do not give")
 
@@ -351,11 +364,12 @@ def pipeline_responder(messages: list[dict]) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m librachem_utils.api.test_server", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m librachem_utils.api.test_server",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before every answer")
     parser.add_argument("--fault-rate", type=float, default=0.0,
-                        help="share of answers that are faults (500, 429, timeout, malformed, truncated, equally)")
+                        help="share of answers that are faults (500, 429, timeout, malformed, equally)")
     parser.add_argument("--rpm", type=float, default=None, help="requests per minute before answering 429")
     parser.add_argument("--echo", action="store_true", help="echo replies instead of the pipeline responder")
     args = parser.parse_args(argv)

@@ -1,3 +1,3 @@
-"""Chemistry: the knowledge base of common and restricted compounds and its curated data files
-(``chem/data``). May import ``core``.
+"""Chemistry: the knowledge base of common and restricted compounds (``knowledge_base``: the table
+and its lookup), its rebuild from the curated data files in ``chem/data`` (``build``). May import ``core``.
 """

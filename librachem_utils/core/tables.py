@@ -23,7 +23,10 @@ def latex_escape(text: str) -> str:
 
 
 def to_latex(rows: Sequence[dict]) -> str:
-    """A booktabs tabular of ``rows`` (needs ``\\usepackage{booktabs}``), special characters escaped."""
+    """A booktabs tabular of ``rows`` (needs ``\\usepackage{booktabs}``), special characters escaped;
+    a one-cell "(none)" table when there are no rows."""
+    if not rows:
+        return "\n".join([r"\begin{tabular}{l}", r"\toprule", r"(none) \\", r"\bottomrule", r"\end{tabular}"]) + "\n"
     head = list(rows[0])
     align = "".join("r" if isinstance(rows[0][key], (int, float)) else "l" for key in head)
     lines = [rf"\begin{{tabular}}{{{align}}}", r"\toprule", " & ".join(map(latex_escape, head)) + r" \\", r"\midrule"]

@@ -75,7 +75,8 @@ _TEMPERATURE = re.compile(
     re.IGNORECASE,
 )
 _MOLAR_MASS = re.compile(
-    rf"(?<![\w.])(?P<value>{_NUMBER})\s*(?:g\s*/\s*mol(?:e)?\b|g\s*[·⋅ ]?\s*mol\s*(?:-1|−1|⁻¹|\^-1)|grams? per mole?\b)",
+    rf"(?<![\w.])(?P<value>{_NUMBER})\s*"
+    r"(?:g\s*/\s*mol(?:e)?\b|g\s*[·⋅ ]?\s*mol\s*(?:-1|−1|⁻¹|\^-1)|grams? per mole?\b)",
     re.IGNORECASE,
 )
 _CAS = re.compile(r"(?<![\d-])\d{2,7}-\d{2}-\d(?![\d-])")

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from librachem_utils.api.test_server import (  # noqa: F401 (re-exported for the tests)
-    CHAT_PATHS, FakeHTTPError, FakeOpenAI, Faults, Received, default_responder, pipeline_responder,
-)
+from librachem_utils.api.test_server import FakeOpenAI
 
 
 @pytest.fixture
