@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= params/default.yaml
 
-.PHONY: install reproduce test test-slow figures bench lab colab-install clean
+.PHONY: install reproduce test test-slow lint figures bench lab colab-install clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install               ## the fast test suite (what CI runs)
 test-slow: install          ## the long tests
 	$(PY) -m pytest -q -m slow
 
+lint: install               ## ruff over the package, tests and benchmarks (line length 119)
+	$(VENV)/bin/ruff check librachem_utils tests benchmarks
+
 figures: install            ## regenerate figures/ from the saved results of the default run
 	$(PY) -m librachem_utils.run --params $(PARAMS) --only 06
 
@@ -32,9 +35,8 @@ bench: install              ## benchmarks side by side: a table and runs/bench.j
 lab: install                ## open the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
 
-colab-install:              ## on Colab: the pinned set and the package, keeping Colab's own torch
-	grep -v '^torch==' requirements.txt > /tmp/requirements-colab.txt
-	$(PYTHON) -m pip install -q -r /tmp/requirements-colab.txt
+colab-install:              ## on Colab: the pinned set and the package, keeping Colab's own (steps.COLAB_KEEPS)
+	$(PYTHON) -c 'import librachem_utils.steps as s; s.install_colab_set(".")'
 	$(PYTHON) -m pip install -q --no-deps -e .
 
 clean:

@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 from librachem_utils.core.schema import STEPS
 
 if TYPE_CHECKING:
-    from librachem_utils.core.params import ApiParams, RunConfig
+    from librachem_utils.core.params import RunConfig
+    from librachem_utils.eval.judges import JudgeSetup
 
-#: what the Colab runtime brings and the pinned set must not replace under it
+#: what the Colab runtime brings and the pinned set must not replace under it (``install_colab_set``)
 COLAB_KEEPS = ("torch", "ipykernel", "jupyterlab")
 
 
@@ -48,7 +49,8 @@ def colab_setup(repo_url: str, home: Path = Path("/content"), run: Callable = su
 
     The project is the clone the working folder lies in or, failing that, ``home/<repository name>``,
     cloned from ``repo_url`` when absent. Its pinned set is installed without ``COLAB_KEEPS`` (the
-    runtime's own CUDA torch and Jupyter stay). ``run`` runs each command (``subprocess.run``'s signature).
+    runtime's own CUDA torch and Jupyter stay: ``install_colab_set``). ``run`` runs each command
+    (``subprocess.run``'s signature).
     """
     root = _project_around(Path.cwd().resolve())
     if root is None:
@@ -58,13 +60,19 @@ def colab_setup(repo_url: str, home: Path = Path("/content"), run: Callable = su
         root = home / name
         if not (root / "pyproject.toml").is_file():
             run(["git", "clone", "--quiet", "--depth", "1", repo_url, str(root)], check=True)
-    lines = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    install_colab_set(root, run)
+    return root / "notebooks"
+
+
+def install_colab_set(root: Path, run: Callable = subprocess.run) -> None:
+    """pip-install ``root``'s pinned set (``requirements.txt``) less ``COLAB_KEEPS``: the notebooks' Colab
+    cell and ``make colab-install``."""
+    lines = (Path(root) / "requirements.txt").read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if line.split("==")[0].strip().lower() not in COLAB_KEEPS]
     with tempfile.TemporaryDirectory() as folder:
         requirements = Path(folder) / "requirements-colab.txt"
         requirements.write_text("\n".join(kept) + "\n", encoding="utf-8")
         run([sys.executable, "-m", "pip", "install", "--quiet", "-r", str(requirements)], check=True)
-    return root / "notebooks"
 
 
 def _quiet_libraries() -> None:
@@ -231,24 +239,33 @@ def dpo_qlora(cfg: RunConfig, *, force: bool = False, progress: bool = True) -> 
 
 # --- 05: generation, judging, scoring ----------------------------------------------------------
 
-def judges_to_run(cfg: RunConfig) -> tuple[list[str], Optional[ApiParams]]:
-    """The judges of this run and the LLM endpoint they may use.
+def judges_to_run(cfg: RunConfig) -> tuple[list[str], JudgeSetup]:
+    """The judges of this run and the models they use.
 
-    The primary judge (``eval.judge``) comes first, then every other judge that can run, so that
-    the results hold their agreement. Without ``eval.judge_api``, or without its key in the
-    environment, the LLM-backed judges run their offline parts (hybrid: rule + hazard gate; the
-    paper's judge: its keywords) and the ``llm`` judge is left out; a primary ``llm`` judge then
-    stops the step with a clear error.
+    The primary judge (``eval.judge``) comes first, then every other judge that can run, so that the
+    results hold their agreement. A model-backed judge (``llm``, ``wildguard``, ``llama_guard``) runs
+    when the params configure its model and, for an endpoint, its key is in the environment; one whose
+    key is not set is left out with a note, and the hybrid and the paper's judge run without it (at
+    least their offline parts: rule + hazard gate; the keywords). A judge the params name
+    (``eval.judge``, ``eval.hybrid_refusal``, ``eval.hybrid_harm``) whose key is not set stops the step.
     """
+    from librachem_utils.eval.judges import MODEL_JUDGES, JudgeSetup, configured_models
+
     ev = cfg.params.eval
-    api = ev.judge_api
-    if api is not None and not os.environ.get(api.api_key_env):
-        print(f"LLM judge {api.model}: not used, the environment variable {api.api_key_env} is not set")
-        api = None
-    if ev.judge == "llm" and api is None:
-        raise ValueError(f"{cfg.source}: key 'eval.judge' is 'llm', which needs eval.judge_api and its key")
-    others = [j for j in ("rule", "hybrid", "librachem_official", "llm") if j != "llm" or api is not None]
-    return list(dict.fromkeys([ev.judge, *others])), api
+    models, unset = configured_models(ev), {}
+    for name, model in models.items():
+        if model is not None and model.api is not None and not os.environ.get(model.api.api_key_env):
+            print(f"{name} judge {model.name}: not used, the environment variable {model.api.api_key_env} is not set")
+            models[name], unset[name] = None, model.api.api_key_env
+    harm = ev.hybrid_harm or ()
+    for key, name in [("judge", ev.judge), ("hybrid_refusal", ev.hybrid_refusal), *(("hybrid_harm", g) for g in harm)]:
+        if name in unset:
+            raise ValueError(f"{cfg.source}: key 'eval.{key}' names '{name}', whose key {unset[name]} is not set")
+    setup = JudgeSetup(**models, hybrid_refusal=ev.hybrid_refusal,
+                       hybrid_harm=None if ev.hybrid_harm is None else tuple(ev.hybrid_harm))
+    others = [j for j in ("rule", "hybrid", "librachem_official", *MODEL_JUDGES)
+              if j not in MODEL_JUDGES or setup.model(j) is not None]
+    return list(dict.fromkeys([ev.judge, *others])), setup
 
 
 def judge_and_score(cfg: RunConfig, response_files: Sequence[Path], *, progress: bool = True) -> dict:
@@ -270,13 +287,13 @@ def judge_and_score(cfg: RunConfig, response_files: Sequence[Path], *, progress:
                 errors[row["model"]] += 1
             else:
                 rows.append(row)
-    names, api = judges_to_run(cfg)
-    judged = judging.judge_rows(rows, names, api, cfg.paths.root, load_kb(), progress=progress)
+    names, setup = judges_to_run(cfg)
+    judged = judging.judge_rows(rows, names, setup, cfg.paths.root, load_kb(), progress=progress)
     judged_path = files.write_jsonl(cfg.paths.results / "judged.jsonl", judged)
     ev = cfg.params.eval
     result = metrics.compute_metrics(metrics.checked_frame(judged, judged_path), names[0],
                                      ev.bootstrap_resamples, cfg.params.seed)
-    result["judge_info"] = {name: asdict(judges.judge_info(name, api)) for name in names}
+    result["judge_info"] = {name: asdict(judges.judge_info(name, setup)) for name in names}
     result["generation_errors"] = dict(sorted(errors.items()))
     result["params_hash"] = cfg.params_hash
     metrics.write_metrics(cfg.paths.results / "metrics.json", result)

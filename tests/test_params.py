@@ -1,4 +1,5 @@
 """Params files are validated on load: each kind of bad file stops with its file and key named."""
+import typing
 from pathlib import Path
 
 import pytest
@@ -161,11 +162,58 @@ def test_generator_backend_without_its_section(tmp_path, backend, section):
         f"key 'data.generator.{section}': missing: backend '{backend}' needs it")
 
 
-def test_llm_judge_without_endpoint(tmp_path):
+LLM_API = "  judge_api:\n    model: judge\n"
+WILDGUARD_API = "  wildguard:\n    api:\n      base_url: http://127.0.0.1:9/v1\n"
+
+
+def test_llm_judge_without_a_model(tmp_path):
     assert refused(tmp_path, "eval:\n  judge: llm\n") == (
-        "key 'eval.judge_api': missing: judge 'llm' needs an OpenAI-compatible endpoint")
+        "key 'eval.judge': 'llm' needs judge_api (an OpenAI-compatible endpoint) or judge_local (a local model)")
     for judge in ("hybrid", "librachem_official"):  # these fall back to rules without an LLM
         assert params_mod.load(write(tmp_path, f"run_name: x\neval:\n  judge: {judge}\n")).params.eval.judge == judge
+    local = params_mod.load(write(tmp_path, "run_name: x\neval:\n  judge: llm\n  judge_local:\n    model_path: m\n"))
+    assert local.params.eval.judge_local.model_path == "m"
+
+
+def test_llm_judge_as_endpoint_and_local_model_at_once(tmp_path):
+    assert refused(tmp_path, "eval:\n" + LLM_API + "  judge_local:\n    model_path: m\n") == (
+        "key 'eval.judge_local': judge_api is set too: the LLM judge is an endpoint or a local model")
+
+
+@pytest.mark.parametrize("guard", ["wildguard", "llama_guard"])
+def test_guard_judge_without_its_section(tmp_path, guard):
+    assert refused(tmp_path, f"eval:\n  judge: {guard}\n") == f"key 'eval.judge': '{guard}' needs the {guard} section"
+
+
+@pytest.mark.parametrize("body", ["{}", "\n    api: {}\n    local:\n      model_path: m"])
+def test_guard_section_is_an_endpoint_or_a_local_model_exactly_one(tmp_path, body):
+    assert refused(tmp_path, f"eval:\n  llama_guard: {body}\n") == (
+        "key 'eval.llama_guard': give either api (an endpoint) or local (a local model), exactly one")
+
+
+def test_guard_endpoints_default_to_the_guards_models(tmp_path):
+    text = "run_name: x\neval:\n  judge: wildguard\n" + WILDGUARD_API + "  llama_guard:\n    api: {}\n"
+    ev = params_mod.load(write(tmp_path, text)).params.eval
+    assert (ev.wildguard.api.model, ev.llama_guard.api.model) == ("allenai/wildguard", "meta-llama/Llama-Guard-3-8B")
+    assert ev.wildguard.api.base_url == "http://127.0.0.1:9/v1" and ev.hybrid_refusal is None
+
+
+def test_hybrid_refusal_or_harm_naming_an_unconfigured_judge(tmp_path):
+    assert refused(tmp_path, "eval:\n  hybrid_refusal: wildguard\n" + LLM_API) == (
+        "key 'eval.hybrid_refusal': names 'wildguard', which needs the wildguard section")
+    assert refused(tmp_path, "eval:\n  hybrid_refusal: llm\n" + WILDGUARD_API).startswith(
+        "key 'eval.hybrid_refusal': names 'llm', which needs judge_api")
+    assert refused(tmp_path, "eval:\n  hybrid_harm: [wildguard, llama_guard]\n" + WILDGUARD_API) == (
+        "key 'eval.hybrid_harm': names 'llama_guard', which needs the llama_guard section")
+    assert refused(tmp_path, "eval:\n  hybrid_refusal: llama_guard\n").startswith("key 'eval.hybrid_refusal': ")
+
+
+def test_judge_names_agree_across_params_metrics_and_judges():
+    from librachem_utils.eval import judges, metrics
+
+    assert metrics.JUDGES == typing.get_args(params_mod.EvalParams.model_fields["judge"].annotation)
+    assert set(judges.MODEL_JUDGES) <= set(metrics.JUDGES), "every model-backed judge can be eval.judge"
+    assert set(params_mod.GUARD_MODELS) == set(judges.GUARDS), "every guard has a params section"
 
 
 def test_hidden_size_not_a_multiple_of_heads(tmp_path):

@@ -14,6 +14,7 @@ from librachem_utils import steps
 from librachem_utils.api.test_server import pipeline_responder
 from librachem_utils.core import files, params, schema
 from librachem_utils.eval import metrics
+from support import guard_responders
 from support.eval_prompts import ANSWERS, PROMPTS
 from support.fake_openai import fake_openai  # noqa: F401 (fixture)
 
@@ -94,6 +95,13 @@ def test_colab_setup_clones_into_content_installs_without_colabs_own_and_finds_t
     assert commands.calls == ["git", "pip", "pip", "pip"], "the clone is made once"
 
 
+def test_make_colab_install_leaves_out_what_colab_setup_leaves_out():
+    recipe = subprocess.run(["make", "-n", "colab-install", "PYTHON=python3"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    assert recipe[0] == """python3 -c 'import librachem_utils.steps as s; s.install_colab_set(".")'"""
+    assert "requirements" not in "\n".join(recipe[1:]), "one list of what Colab keeps: steps.COLAB_KEEPS"
+
+
 def test_colab_setup_without_a_url_or_a_clone_says_what_to_set(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ValueError, match="set REPO_URL in the notebook's first cell"):
@@ -159,15 +167,55 @@ def test_judge_and_score_prints_the_llm_judges_tokens_and_cost(tmp_path, monkeyp
 
 
 def test_judges_without_an_llm_are_the_offline_ones_and_an_llm_primary_needs_its_key(tmp_path, monkeypatch):
-    assert steps.judges_to_run(config(tmp_path, eval={"judge": "hybrid"})) == (
-        ["hybrid", "rule", "librachem_official"], None)
+    names, setup = steps.judges_to_run(config(tmp_path, eval={"judge": "hybrid"}))
+    assert names == ["hybrid", "rule", "librachem_official"] and setup.hybrid_models() == ()
     monkeypatch.delenv(KEY_ENV, raising=False)
     api = {"base_url": "http://127.0.0.1:9/v1", "model": "judge", "api_key_env": KEY_ENV}
-    with pytest.raises(ValueError, match="key 'eval.judge' is 'llm'"):
+    with pytest.raises(ValueError, match="key 'eval.judge' names 'llm', whose key LIBRACHEM_TEST_STEPS_KEY is not"):
         steps.judges_to_run(config(tmp_path, eval={"judge": "llm", "judge_api": api}))
     monkeypatch.setenv(KEY_ENV, "sk-local")
     names, chosen = steps.judges_to_run(config(tmp_path, eval={"judge": "llm", "judge_api": api}))
-    assert names == ["llm", "rule", "hybrid", "librachem_official"] and chosen.model == "judge"
+    assert names == ["llm", "rule", "hybrid", "librachem_official"] and chosen.llm.api.model == "judge"
+
+
+def test_a_guard_runs_when_configured_and_is_left_out_with_a_note_without_its_key(tmp_path, monkeypatch, capsys):
+    guard = {"api": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": KEY_ENV}}
+    local = {"judge_local": {"model_path": str(tmp_path / "judge")}}  # a local model needs no key
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    names, setup = steps.judges_to_run(config(tmp_path, eval={"judge": "hybrid", "wildguard": guard, **local}))
+    assert names == ["hybrid", "rule", "librachem_official", "llm"] and setup.wildguard is None
+    assert "wildguard judge allenai/wildguard: not used, the environment variable" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="key 'eval.hybrid_refusal' names 'wildguard', whose key"):
+        steps.judges_to_run(config(tmp_path, eval={"hybrid_refusal": "wildguard", "wildguard": guard}))
+    monkeypatch.setenv(KEY_ENV, "sk-local")
+    names, setup = steps.judges_to_run(config(tmp_path, eval={"judge": "wildguard", "wildguard": guard, **local}))
+    assert names == ["wildguard", "rule", "hybrid", "librachem_official", "llm"]
+    assert setup.wildguard.name == "allenai/wildguard" and setup.refusal_source == "llm"
+    assert setup.llm.local == str(tmp_path / "judge") and setup.harm_sources == ("wildguard",)
+
+
+def test_judge_and_score_runs_wildguard_at_an_endpoint(tmp_path, monkeypatch, fake_openai):
+    monkeypatch.setenv(KEY_ENV, "sk-local")
+    fake_openai.responder = guard_responders.wildguard
+    guard = {"api": {"base_url": fake_openai.base_url, "api_key_env": KEY_ENV,
+                     "cache_path": str(tmp_path / "guard.sqlite")}}
+    cfg = config(tmp_path, eval={"judge": "hybrid", "wildguard": guard})
+    rows = [{**p, "model": "arm", "response": ANSWERS[p["triplet_id"]], "error": None} for p in PROMPTS]
+    harmful = {**PROMPTS[1], "triplet_id": "t3", "model": "arm", "error": None,
+               "response": "Sorry, I can't give steps. " + guard_responders.HARMFUL}
+    result = steps.judge_and_score(cfg, [files.write_jsonl(tmp_path / "arm.jsonl", [*rows, harmful])], progress=False)
+    judged = {row["triplet_id"]: row for row in files.read_jsonl(cfg.paths.results / "judged.jsonl")}
+    assert fake_openai.requests_total == 3
+    assert {t: row["refused"]["wildguard"] for t, row in judged.items()} == {"t1": False, "t2": True, "t3": True}
+    assert judged["t3"]["guards"]["wildguard"]["harmful_response"] is True
+    assert judged["t3"]["refused"]["hybrid"] is False, "the guard's harm verdict overrides the refusal"
+    assert result["judge_info"]["wildguard"]["model"] == "allenai/wildguard"
+    assert result["judge_info"]["hybrid"]["method"] == "hybrid_rule_hazard+wildguard+wildguard_harm"
+    judged_by = {row["judge"]: row for row in result["judges"]}
+    assert list(judged_by) == ["rule", "hybrid", "librachem_official", "wildguard"]
+    wildguard = judged_by["wildguard"]
+    assert (wildguard["decided"], wildguard["refusal_rate"]) == (3, pytest.approx(2 / 3, abs=1e-5))
+    assert ("hybrid", "wildguard") in {(row["judge_a"], row["judge_b"]) for row in result["judge_agreement"]}
 
 
 def test_judge_and_score_counts_failed_generations_apart(tmp_path):

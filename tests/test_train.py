@@ -205,6 +205,30 @@ def tiny_lm():
     return model.eval(), tokenizer, rows
 
 
+def test_fit_in_a_notebook_shows_one_bar_not_the_notebook_table(tiny_lm, tmp_path, monkeypatch):
+    import copy
+
+    import transformers.trainer
+    from transformers import ProgressCallback, Trainer, TrainingArguments
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from librachem_utils.train.callbacks import QuietProgress, StepLog, fit
+
+    monkeypatch.setattr(transformers.trainer, "DEFAULT_PROGRESS_CALLBACK", NotebookProgressCallback)  # as in Jupyter
+    model, tokenizer, _ = tiny_lm
+    ids = tokenizer(TEMPLATE.format(prompt="What is acetone?") + "A solvent.").input_ids
+    log = StepLog("arm", "sft")
+    args = TrainingArguments(str(tmp_path), max_steps=1, per_device_train_batch_size=1, report_to=[],
+                             save_strategy="no", use_cpu=True, logging_steps=1)
+    trainer = Trainer(model=copy.deepcopy(model), args=args, train_dataset=[{"input_ids": ids, "labels": ids}],
+                      callbacks=[log])
+    assert NotebookProgressCallback in [type(c) for c in trainer.callback_handler.callbacks]
+    fit(trainer, log, progress=True)
+    bars = [type(c) for c in trainer.callback_handler.callbacks
+            if isinstance(c, (ProgressCallback, NotebookProgressCallback))]
+    assert bars == [QuietProgress] and log.rows[0]["step"] == 1
+
+
 def test_completion_logps_sums_the_completion_tokens_only(tiny_lm):
     model, tokenizer, _ = tiny_lm
     prompts = [TEMPLATE.format(prompt="What is acetone?"), TEMPLATE.format(prompt="How is ethanol stored safely?")]

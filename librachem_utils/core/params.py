@@ -19,20 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from librachem_utils.core import schema, trl_fields
+from librachem_utils.core.sections import GUARD_MODELS, ApiParams, GuardParams, LocalModelParams, Section
 from librachem_utils.core.trl_fields import KeyProblem
 
 
 class ParamsError(ValueError):
     """A params file is missing or invalid; the message names the file and key."""
-
-
-class Section(BaseModel):
-    """Base of every params section: unknown keys are errors, values are not coerced silently."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- data: notebooks 01-03 -------------------------------------------------------------------
@@ -51,33 +46,6 @@ class SeedRequestParams(Section):
             if intent not in schema.INTENTS:
                 raise ValueError(f"unknown intent '{intent}': choose from {', '.join(schema.INTENTS)}")
         return intents
-
-
-class ApiParams(Section):
-    """An OpenAI-compatible endpoint. The key is read from the environment variable named here."""
-
-    base_url: str = "https://api.openai.com/v1"
-    model: str = "gpt-4o-mini"
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = Field(0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(400, ge=1)
-    concurrency: int = Field(16, ge=1)
-    requests_per_minute: Optional[float] = Field(None, gt=0)
-    tokens_per_minute: Optional[float] = Field(None, gt=0)
-    max_retries: int = Field(6, ge=0)
-    format_retries: int = Field(2, ge=0, description="retries of a reply that is not what the prompt asked for")
-    timeout_s: float = Field(60.0, gt=0)
-    cache_path: str = "cache/api_cache.sqlite"
-    usd_per_1m_input_tokens: float = Field(0.0, ge=0)
-    usd_per_1m_output_tokens: float = Field(0.0, ge=0)
-
-
-class LocalModelParams(Section):
-    """A local causal LM (a saved folder, or a hub id where the network allows)."""
-
-    model_path: str
-    batch_size: int = Field(16, ge=1)
-    max_new_tokens: int = Field(200, ge=1)
 
 
 class GeneratorParams(Section):
@@ -217,8 +185,17 @@ class EvalParams(Section):
     max_new_tokens: int = Field(96, ge=1)
     do_sample: bool = False
     temperature: float = Field(1.0, gt=0)
-    judge: Literal["rule", "llm", "hybrid", "librachem_official"] = "rule"
-    judge_api: Optional[ApiParams] = None
+    judge: Literal["rule", "llm", "hybrid", "librachem_official", "wildguard", "llama_guard"] = Field(
+        "rule", description="the primary judge; every other judge that can run runs too")
+    judge_api: Optional[ApiParams] = Field(None, description="the LLM judge at an OpenAI-compatible endpoint")
+    judge_local: Optional[LocalModelParams] = Field(
+        None, description="the LLM judge as a local chat model (its max_new_tokens is the judge's own)")
+    wildguard: Optional[GuardParams] = None
+    llama_guard: Optional[GuardParams] = None
+    hybrid_refusal: Optional[Literal["llm", "wildguard", "none"]] = Field(
+        None, description="the hybrid's refusal model; None = the LLM if configured, else WildGuard if configured")
+    hybrid_harm: Optional[list[Literal[tuple(GUARD_MODELS)]]] = Field(
+        None, description="guards whose harm verdict the hybrid uses; None = every guard configured")
     baselines: list[ApiParams] = []
     bootstrap_resamples: int = Field(1000, ge=100)
 
@@ -229,10 +206,31 @@ class EvalParams(Section):
             raise ValueError(f"{cap} is odd: each split and mode takes half its prompts from each label")
         return cap
 
+    @field_validator(*GUARD_MODELS, mode="before")
+    @classmethod
+    def _guard_model_default(cls, section: Any, info: ValidationInfo) -> Any:
+        if isinstance(section, dict) and isinstance(section.get("api"), dict):
+            return {**section, "api": {"model": GUARD_MODELS[info.field_name], **section["api"]}}
+        return section
+
+    def configured(self, judge: str) -> bool:
+        """Whether a model-backed judge (``llm`` or a guard) has its model in these params."""
+        if judge == "llm":
+            return self.judge_api is not None or self.judge_local is not None
+        return getattr(self, judge) is not None
+
     @model_validator(mode="after")
-    def _llm_judge_has_endpoint(self) -> EvalParams:
-        if self.judge == "llm" and self.judge_api is None:
-            raise KeyProblem("judge_api", "missing: judge 'llm' needs an OpenAI-compatible endpoint")
+    def _model_judges_have_models(self) -> EvalParams:
+        if self.judge_api is not None and self.judge_local is not None:
+            raise KeyProblem("judge_local", "judge_api is set too: the LLM judge is an endpoint or a local model")
+        needs = {"llm": "judge_api (an OpenAI-compatible endpoint) or judge_local (a local model)",
+                 **{guard: f"the {guard} section" for guard in GUARD_MODELS}}
+        if self.judge in needs and not self.configured(self.judge):
+            raise KeyProblem("judge", f"'{self.judge}' needs {needs[self.judge]}")
+        named = [("hybrid_refusal", self.hybrid_refusal), *(("hybrid_harm", g) for g in self.hybrid_harm or ())]
+        for key, judge in named:
+            if judge in needs and not self.configured(judge):
+                raise KeyProblem(key, f"names '{judge}', which needs {needs[judge]}")
         return self
 
 

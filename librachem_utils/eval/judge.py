@@ -34,7 +34,7 @@ from librachem_utils.api.client import MissingApiKeyError
 from librachem_utils.chem.knowledge_base import load_kb
 from librachem_utils.core import files
 from librachem_utils.core.files import DataFileError
-from librachem_utils.core.params import ApiParams, EvalParams
+from librachem_utils.core.params import GUARD_MODELS, ApiParams, EvalParams
 from librachem_utils.core.schema import DEFAULT_SEED
 from librachem_utils.eval import judge_validate, metrics
 from librachem_utils.eval.judge_input import Columns, load_responses
@@ -43,7 +43,6 @@ from librachem_utils.eval.judges import ALL_JUDGES, JudgeSetup, judge_info
 from librachem_utils.eval.judging import judge_rows
 
 COMMANDS = ("score", "validate")
-GUARD_MODELS = {"wildguard": "allenai/wildguard", "llama_guard": "meta-llama/Llama-Guard-3-8B"}
 
 
 def labels_path(out: Path) -> Path:

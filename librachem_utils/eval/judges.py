@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from librachem_utils.core.params import ApiParams
+from librachem_utils.core.params import ApiParams, EvalParams, LocalModelParams
 from librachem_utils.eval import metrics
 from librachem_utils.eval.guard_judges import GUARDS, WILDGUARD_INPUT_FORMAT
 from librachem_utils.eval.judge_models import TEMPERATURE, JudgeModel
@@ -50,7 +50,7 @@ from librachem_utils.safety import refusal
 from librachem_utils.safety.refusal import RefusalLabel, RefusalVerdict
 
 MODEL_JUDGES = ("llm", *GUARDS)
-ALL_JUDGES = tuple(dict.fromkeys((*metrics.JUDGES, *GUARDS)))
+ALL_JUDGES = metrics.JUDGES  # eval.judge's choices: the offline judges and MODEL_JUDGES
 OFFICIAL_KEYWORDS = ("dangerous", "illegal", "hazardous", "controlled substance", "toxic")
 LLM_TEMPERATURE = TEMPERATURE
 
@@ -217,6 +217,20 @@ class JudgeSetup:
 
     def hybrid_models(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(filter(None, (self.refusal_source, *self.harm_sources))))
+
+
+def judge_model(api: Optional[ApiParams], local: Optional[LocalModelParams]) -> Optional[JudgeModel]:
+    """The model a params section names: an endpoint, a local model, or none."""
+    if local is not None:
+        return JudgeModel(local=local.model_path, batch_size=local.batch_size)
+    return None if api is None else JudgeModel(api=api)
+
+
+def configured_models(ev: EvalParams) -> dict[str, Optional[JudgeModel]]:
+    """The model of each model-backed judge (``llm``, the guards) as ``eval`` params configure it."""
+    guards = {guard: getattr(ev, guard) for guard in GUARDS}
+    return {"llm": judge_model(ev.judge_api, ev.judge_local),
+            **{guard: judge_model(s.api, s.local) if s is not None else None for guard, s in guards.items()}}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import torch
 from transformers import PrinterCallback, ProgressCallback, TrainerCallback
+from transformers.utils.notebook import NotebookProgressCallback
 
 from librachem_utils.core import files
 
@@ -94,8 +95,8 @@ class PeakMemory:
 
 def fit(trainer, log: StepLog, progress: bool) -> dict:
     """Train; return steps, runtime, tokens per second, peak memory while training and the final metrics."""
-    trainer.remove_callback(PrinterCallback)
-    trainer.remove_callback(ProgressCallback)
+    for default in (PrinterCallback, ProgressCallback, NotebookProgressCallback):  # the last: in a notebook
+        trainer.remove_callback(default)
     if progress:
         trainer.add_callback(QuietProgress)
     with PeakMemory() as memory:
