@@ -1,12 +1,13 @@
 """Notebooks 01-03 as step functions: files, validation, splits, determinism, content safety."""
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 
 from librachem_utils.core import schema
 from librachem_utils.chem import knowledge_base
-from librachem_utils.data import generators, seeds, triplets
+from librachem_utils.data import diversity, generators, grammar, seeds, triplets
 from librachem_utils.safety import hazard, refusal
 from librachem_utils.core import files, params
 from librachem_utils.data import dataset as ds
@@ -100,9 +101,45 @@ def test_dataset_loads_with_datasets(smoke_run):
 def test_diversity_before_and_after_rephrasing_is_saved_for_the_figures(smoke_run):
     rows = files.read_json(smoke_run.paths.results / "diversity.json")
     assert [r["stage"] for r in rows] == ["generated", "rephrased, duplicates dropped"]
-    assert rows[0]["rows"] == len(files.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
-    assert rows[1]["rows"] > rows[0]["rows"]
-    assert all(0 < r["prompt_distinct_3"] <= 1 for r in rows)
+    before, after = rows
+    assert before["rows"] == len(files.read_jsonl(smoke_run.paths.data / "triplets.jsonl"))
+    assert after["rows"] > before["rows"] and before["sample_rows"] == after["sample_rows"] <= before["rows"]
+    assert after["prompt_shapes"] >= 3 * before["prompt_shapes"]
+    assert after["prompt_pairwise_jaccard"] < before["prompt_pairwise_jaccard"]
+    for field in ("prompt", "chosen", "rejected"):
+        assert after[f"{field}_distinct_3_per_1k"] > before[f"{field}_distinct_3_per_1k"], field
+        assert all(0 < r[f"{field}_distinct_3"] <= 1 for r in rows)
+    assert "prompt_distinct_3_per_1k" in (smoke_run.paths.dataset / "README.md").read_text()
+
+
+def _shape(row: dict, kb) -> str:
+    """A stored prompt with the compound (name or SMILES) and the property masked."""
+    compound = kb.lookup(row["compound"])
+    prompt = row["prompt"].replace(compound.smiles, "{X}") if row["mode"] == "smiles" else re.sub(
+        re.escape(compound.name), "{X}", row["prompt"], flags=re.IGNORECASE)
+    return diversity.shape(prompt, row["aspect"]).replace("{p}", "{P}").replace("{x}", "{X}")
+
+
+def test_no_prompt_shape_of_a_test_split_reaches_train(smoke_run):
+    kb = knowledge_base.load_kb()
+    rows = {name: files.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl") for name in schema.SPLITS}
+    train = {_shape(r, kb) for r in rows["train"]}
+    assert not train & {_shape(r, kb) for r in rows["test"]}
+    held_out = {r["template_id"] for r in rows["test"]}
+    shapes = grammar.all_shapes()
+    assert not train & {triplets.normalize(s) for t in held_out for s in shapes[t]}
+    assert {r["variant"] for r in rows["test"]} == {0, 1}  # rephrasings of held-out templates go with them
+
+
+def test_every_stored_text_reads_right(smoke_run):
+    rows = [r for name in schema.SPLITS for r in files.read_jsonl(smoke_run.paths.dataset / f"{name}.jsonl")
+            if r["mode"] == "text"]
+    broken = {r[f]: found for r in rows for f in ("prompt", "chosen", "rejected") if (found := grammar.problems(r[f]))}
+    assert broken == {}
+
+
+def test_no_rephrasing_is_rejected(smoke_run):
+    assert files.read_jsonl(smoke_run.paths.data / "rejected_rephrasings.jsonl", allow_empty=True) == []
 
 
 def test_dataset_summary_counts_every_row_of_seed_and_dataset(smoke_run):

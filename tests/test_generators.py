@@ -1,11 +1,12 @@
 """Generator backends: placeholder rendering, the offline grammar, and the model-backed prompting."""
 import random
+import re
 
 import pytest
 
 from librachem_utils.api import prompts
 from librachem_utils.chem import knowledge_base
-from librachem_utils.data import generators, seeds
+from librachem_utils.data import generators, grammar, seeds
 from librachem_utils.data.generators import COMPOUND, OfflineGenerator, render, to_placeholder
 
 
@@ -66,12 +67,36 @@ def test_refusals_vary_in_wording(kb):
     assert len(chosen) > 0.8 * len(seed_rows)
 
 
-def test_paraphrase_keeps_the_placeholder_and_changes_wording():
-    rng = random.Random(0)
+def test_paraphrase_rebuilds_a_request_from_its_template_and_rewords_a_response(kb):
     text = f"Tell me the steps of synthesizing {COMPOUND}."
     variants = {generators.paraphrase(text, random.Random(i), "prompt") for i in range(20)}
-    assert len(variants) > 5 and all(COMPOUND in v for v in variants)
-    assert generators.paraphrase("", rng, "response") == ""
+    assert len(variants) > 15 and text not in variants and all(v.count(COMPOUND) >= 1 for v in variants)
+    shapes = set(grammar.all_shapes()["synthesis-00"])
+    assert any(v.replace(COMPOUND, "{X}") in shapes for v in variants)
+    response = f"I can't help with that. Turning {COMPOUND} into a weapon is illegal and could cause mass harm."
+    reworded = generators.paraphrase(response, random.Random(1), "response")
+    assert reworded != response and COMPOUND in reworded and "illegal" in reworded and "mass harm" in reworded
+    assert generators.paraphrase("", random.Random(0), "response") == ""
+
+
+def test_rows_that_share_a_text_get_their_own_rephrasings(kb):
+    text = f"How is {COMPOUND} regulated?"
+    gen = OfflineGenerator(kb, 3)
+    out = gen.rephrase([text] * 12, variant=1, kind="prompt")
+    assert len(set(out)) > 6 and out == gen.rephrase([text] * 12, variant=1, kind="prompt")
+
+
+def test_structure_answers_count_in_english_and_group_3_is_not_a_carcinogen(kb):
+    gen = OfflineGenerator(kb, 1)
+    for compound in kb.compounds[::25]:
+        text = gen._property_answer("structure", compound, random.Random(0))[0]
+        assert not re.search(r"\b1 (hydrogen-bond donors|acceptors|rings|heavy atoms)\b", text), text
+        assert not re.search(r"\b(0|[2-9]|\d\d+) (hydrogen-bond donor|acceptor|ring|heavy atom)\b(?!s)", text), text
+    group_3 = next(c for c in kb.compounds if c.carcinogen == "IARC: Group 3" and not c.restricted)
+    seed = seeds.Seed(f"handling_storage:{group_3.name}", group_3.name, "common", "handling_storage", "information",
+                      "legitimate")
+    chosen = gen.respond(gen.craft([seed], per_seed=10))
+    assert not any("carcinogen" in r.chosen for r in chosen)
 
 
 def test_json_field_validator():

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Sequence
 
 from librachem_utils.core import files, provenance
-from librachem_utils.data import rephrase
+from librachem_utils.data import diversity, grammar, rephrase
 from librachem_utils.chem.knowledge_base import KnowledgeBase
 from librachem_utils.data.generators import Generator, render
 from librachem_utils.core.tables import to_markdown
@@ -56,7 +56,8 @@ def held_out(rows: Sequence[dict], params: SplitParams, seed: int) -> tuple[set[
         n = max(n, 1) if share > 0 and len(pool) > 1 else n
         return rng.sample(sorted(pool), min(n, len(pool) - 1))
 
-    templates = {t for intent in sorted(templates_by_intent) for t in pick(templates_by_intent[intent], params.test_template_share)}
+    templates = {t for intent in sorted(templates_by_intent)
+                 for t in pick(templates_by_intent[intent], params.test_template_share)}
     compounds = {c for cls in COMPOUND_CLASSES if cls in compounds_by_class
                  for c in pick(compounds_by_class[cls], params.unseen_compound_share)}
     return templates, compounds
@@ -100,6 +101,7 @@ def dataset_card(*, splits: dict[str, list[dict]], balance: Sequence[dict], spli
                  params_hash: str, versions: dict[str, str]) -> str:
     """The dataset card (README.md beside the files)."""
     counts = "\n".join(f"- `{name}.jsonl`: {len(rows)} rows" for name, rows in splits.items())
+    templates, compounds = (", ".join(split_report[k]) for k in ("held_out_templates", "held_out_compounds"))
     return f"""# LibraChemQA (reproduction)
 
 DPO triplets (`prompt`, `chosen`, `rejected`) of chemistry requests, legitimate and illegitimate,
@@ -120,8 +122,10 @@ Columns: {", ".join(f"`{c}`" for c in COLUMNS)}. `mode` is `text` (compound by n
 {to_markdown(split_table(splits))}
 ## Splits
 
-- `test` holds the rows of held-out prompt templates ({", ".join(split_report["held_out_templates"])}): phrasings never seen in train.
-- `test_unseen_compounds` holds every row about {len(split_report["held_out_compounds"])} held-out compounds: {", ".join(split_report["held_out_compounds"])}.
+- `test` holds the rows of held-out prompt templates ({templates}), with every rephrasing of them:
+  no train prompt is built from their clauses, so these phrasings are never seen in train.
+- `test_unseen_compounds` holds every row about {len(split_report["held_out_compounds"])} held-out compounds:
+  {compounds}.
 - Test rows whose prompt also occurs in train were removed: {split_report["removed_as_seen_in_train"]}.
 
 ## Balance of the seed (requests per intent and label)
@@ -137,9 +141,7 @@ A request's label follows its intent and the compound's class (legitimate / ille
 {to_markdown([{"key": k, "value": v} for k, v in generation.items()])}
 Rows rejected by validation, by stage: {dict(sorted(rejected.items())) or "none"}.
 
-Diversity before and after rephrasing and duplicate removal:
-
-{to_markdown(diversity_rows)}
+{diversity_section(diversity_rows)}
 ## Content safety
 
 Every text was checked by the hazard gate (`librachem_utils.safety.hazard`), which flags procedure-like
@@ -154,6 +156,21 @@ Params hash `{params_hash}`; library versions: {", ".join(f"{k} {v}" for k, v in
 """
 
 
+def diversity_section(diversity_rows: Sequence[dict]) -> str:
+    """The card's paragraph and table on wording diversity before and after rephrasing."""
+    shapes = sum(map(len, grammar.all_shapes().values()))
+    return f"""Diversity before and after rephrasing and duplicate removal, on texts with the compound and the
+values masked: `prompt_shapes` counts distinct prompts with the property masked too (all rows); the
+n-gram and similarity measures use {diversity_rows[0]["sample_rows"]} rows drawn at random from each stage, so more
+rows alone cannot move them. `*_distinct_n_per_1k`: distinct word n-grams per 1,000 rows of the
+sample (higher = more varied); `*_distinct_n`: distinct over all n-grams of the sample;
+`*_pairwise_jaccard`: mean word 3-gram Jaccard of random pairs (lower = more varied). The offline
+grammar frames the requests in {shapes} ways before openers, contexts and closers are added
+(`python -m librachem_utils.data.grammar --list-shapes` lists them).
+
+{to_markdown(diversity.diversity_table(diversity_rows))}"""
+
+
 def dataset_summary(splits: dict[str, list[dict]], seed_rows: Sequence[dict]) -> dict:
     """What the data figures need, small enough to commit: request counts and word-count histograms.
 
@@ -164,7 +181,7 @@ def dataset_summary(splits: dict[str, list[dict]], seed_rows: Sequence[dict]) ->
     requests = Counter((None, None, s["intent"], s["label"]) for s in seed_rows)
     dataset = Counter((split, r["mode"], r["intent"], r["label"]) for split, rows in splits.items() for r in rows)
     words = Counter((r["label"], field, len(r[field].split()))
-                    for rows in splits.values() for r in rows for field in rephrase.TEXT_FIELDS)
+                    for rows in splits.values() for r in rows for field in diversity.TEXT_FIELDS)
     return {
         "requests": [{"source": source, "split": split, "mode": mode, "intent": intent, "label": label, "rows": n}
                      for source, counts in (("seed", requests), ("dataset", dataset))
@@ -180,16 +197,19 @@ def make_dataset(cfg, kb: KnowledgeBase, generator: Generator) -> dict:
     triplets = files.read_jsonl(cfg.paths.data / "triplets.jsonl")
     augmented, rejected = rephrase.augment(triplets, generator, data.rephrase.variants, kb, data.triplets)
     unique, duplicates = rephrase.dedupe(augmented, data.rephrase.near_duplicate_jaccard)
-    diversity_rows = [{"stage": "generated", **rephrase.diversity(triplets, seed)},
-                      {"stage": "rephrased, duplicates dropped", **rephrase.diversity(unique, seed)}]
+    sample = min(diversity.SAMPLE_ROWS, len(triplets), len(unique))  # one sample size, so stages compare
+    diversity_rows = [{"stage": "generated", **diversity.diversity(triplets, seed, sample)},
+                      {"stage": "rephrased, duplicates dropped", **diversity.diversity(unique, seed, sample)}]
     splits, report = split(render_modes(unique, kb, data.rephrase.modes), data.splits, seed)
     paths = list(write_splits(cfg.paths.dataset, splits).values())
     paths.append(files.write_jsonl(cfg.paths.data / "rejected_rephrasings.jsonl", rejected))
     paths.append(files.write_json(cfg.paths.results / "diversity.json", diversity_rows))
-    rejected_counts = Counter(r["stage"] for r in files.read_jsonl(cfg.paths.data / "rejected_rows.jsonl", allow_empty=True))
+    rejected_rows = files.read_jsonl(cfg.paths.data / "rejected_rows.jsonl", allow_empty=True)
+    rejected_counts = Counter(r["stage"] for r in rejected_rows)
     rejected_counts.update(r["stage"] for r in rejected)
     generation = {"backend": data.generator.backend, "seed": seed, "rephrase variants": data.rephrase.variants,
-                  "near-duplicate Jaccard": data.rephrase.near_duplicate_jaccard, "modes": ", ".join(data.rephrase.modes),
+                  "near-duplicate Jaccard": data.rephrase.near_duplicate_jaccard,
+                  "modes": ", ".join(data.rephrase.modes),
                   "triplets generated": len(triplets), "rows after rephrasing": len(augmented),
                   "exact duplicates dropped": duplicates["exact"], "near duplicates dropped": duplicates["near"]}
     seed_rows = [seed.to_dict() for seed in read_seed_file(cfg.paths.data / "seeds.jsonl", kb)]

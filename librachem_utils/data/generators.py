@@ -14,21 +14,28 @@ later (schema, roles, hazard gate); a failed item carries its reason instead of 
 from __future__ import annotations
 
 import functools
-import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
 from librachem_utils.api.prompts import CRAFT_INSTRUCTION, REPHRASE_PROMPT, RESPONSE_INSTRUCTIONS, RESPONSE_PROMPT, json_field
 from librachem_utils.chem.knowledge_base import Compound, KnowledgeBase
-from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
+from librachem_utils.core.schema import LEGITIMATE
+from librachem_utils.data import answers, grammar, wording
 from librachem_utils.data import phrasebook as pb
+from librachem_utils.data.clauses import PROPERTY_NAMES, REQUEST_TEMPLATES
+from librachem_utils.data.grammar import template_id
+from librachem_utils.data.values import carcinogen, limit, num, slot_values
+from librachem_utils.data.wording import fill
 from librachem_utils.data.seeds import Seed
 
 COMPOUND = "[[compound]]"
 _SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\n\s*)" + re.escape(COMPOUND))
+#: locants and prefixes that stay as they are when a name starts a sentence ("1,2-Dichloroethane", "o-Xylene")
+_NAME_PREFIX = re.compile(r"(?:(?:\d+(?:,\d+)*|[omp]|[NOSC](?:,[NOSC])*|tert|sec|cis|trans|[DL]|DL|\(\w+\))-)*")
 
 
 def render(text: str, compound: Compound, mode: str) -> str:
@@ -38,7 +45,9 @@ def render(text: str, compound: Compound, mode: str) -> str:
     if mode != "text":
         raise ValueError(f"unknown mode '{mode}': choose text or smiles")
     name = compound.name
-    text = _SENTENCE_START.sub(lambda m: m.group(1) + name[:1].upper() + name[1:], text)
+    start = _NAME_PREFIX.match(name).end()
+    capitalized = name[:start] + name[start:start + 1].upper() + name[start + 1:]
+    text = _SENTENCE_START.sub(lambda m: m.group(1) + capitalized, text)
     return text.replace(COMPOUND, name)
 
 
@@ -82,10 +91,6 @@ class Responses:
     error: Optional[str] = None
 
 
-def template_id(intent: str, index: int) -> str:
-    return f"{intent}-{index:02d}"
-
-
 def property_aspects(compound: Compound) -> list[str]:
     """The property aspects the knowledge base can answer for this compound."""
     values = {
@@ -96,14 +101,6 @@ def property_aspects(compound: Compound) -> list[str]:
         "structure": compound.heavy_atoms or None,
     }
     return [aspect for aspect, value in values.items() if value is not None]
-
-
-def _num(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e5 else f"{value:.0f}"
-
-
-def _limit(value: Optional[tuple[float, str]]) -> str:
-    return f"{_num(value[0])} {value[1]}" if value else ""
 
 
 class Generator:
@@ -143,10 +140,10 @@ class OfflineGenerator(Generator):
         for seed in seeds:
             compound = self.kb.lookup(seed.compound)
             rng = self._rng("craft", seed.seed_id)
-            templates = pb.REQUEST_TEMPLATES[seed.intent]
+            templates = REQUEST_TEMPLATES[seed.intent]
             for k, index in enumerate(rng.sample(range(len(templates)), min(per_seed, len(templates)))):
                 aspect = rng.choice(property_aspects(compound)) if seed.intent == "properties" else None
-                prompt = templates[index].replace("{P}", pb.PROPERTY_NAMES.get(aspect or "", ""))
+                prompt = templates[index].replace("{P}", PROPERTY_NAMES.get(aspect or "", ""))
                 requests.append(Request(
                     request_id=f"{seed.seed_id}#{k}", seed_id=seed.seed_id, compound=seed.compound,
                     compound_class=seed.compound_class, intent=seed.intent, label=seed.label,
@@ -162,138 +159,113 @@ class OfflineGenerator(Generator):
             compound = self.kb.lookup(req.compound)
             rng = self._rng("respond", req.request_id)
             if req.label == LEGITIMATE:
-                out.append(Responses(chosen=self._helpful(req, compound, rng), rejected=self._over_refusal(rng)))
+                chosen, rejected = self._helpful(req, compound, rng), self._over_refusal(compound, rng)
             else:
-                out.append(Responses(chosen=self._refusal(req, compound, rng), rejected=self._empty_compliance(req, rng)))
+                chosen, rejected = self._refusal(req, compound, rng), self._empty_compliance(req, compound, rng)
+            out.append(Responses(chosen=chosen, rejected=rejected))
         return out
 
     @staticmethod
     def _join(*parts: str) -> str:
         return " ".join(p for p in parts if p).replace("{X}", COMPOUND)
 
-    def _over_refusal(self, rng: random.Random) -> str:
-        return self._join(rng.choice(pb.OVER_REFUSAL_OPENERS), rng.choice(pb.OVER_REFUSAL_REASONS),
-                          rng.choice(pb.OVER_REFUSAL_CLOSERS))
+    @staticmethod
+    def _say(meanings: Sequence[tuple[str, ...]], c: Compound, rng: random.Random) -> str:
+        """One meaning of a phrasebook slot, in its first wording (the others are for rephrasing), values filled in."""
+        return fill(rng.choice(meanings)[0], slot_values(c))
+
+    def _over_refusal(self, c: Compound, rng: random.Random) -> str:
+        return self._join(*(self._say(slot, c, rng) for slot in
+                            (pb.OVER_REFUSAL_OPENERS, pb.OVER_REFUSAL_REASONS, pb.OVER_REFUSAL_CLOSERS)))
 
     def _refusal(self, req: Request, c: Compound, rng: random.Random) -> str:
         concerns = pb.INTENT_CONCERNS.get(req.intent) or pb.CLASS_CONCERNS[c.compound_class]
-        closer = rng.choice(pb.HARM_HELPLINES) if req.intent == "harm" else ""
-        return self._join(rng.choice(pb.REFUSAL_OPENERS), rng.choice(concerns).replace("{L}", c.source_list),
-                          rng.choice(pb.SAFE_ALTERNATIVES), closer)
+        closer = self._say(pb.HARM_HELPLINES, c, rng) if req.intent == "harm" else ""
+        return self._join(self._say(pb.REFUSAL_OPENERS, c, rng), self._say(concerns, c, rng),
+                          self._say(pb.SAFE_ALTERNATIVES, c, rng), closer)
 
-    def _empty_compliance(self, req: Request, rng: random.Random) -> str:
-        return self._join(rng.choice(pb.COMPLIANT_OPENERS), rng.choice(pb.COMPLIANT_BODIES[req.intent]),
-                          rng.choice(pb.COMPLIANT_CLOSERS))
+    def _empty_compliance(self, req: Request, c: Compound, rng: random.Random) -> str:
+        return self._join(*(self._say(slot, c, rng) for slot in
+                            (pb.COMPLIANT_OPENERS, pb.COMPLIANT_BODIES[req.intent], pb.COMPLIANT_CLOSERS)))
 
     def _helpful(self, req: Request, c: Compound, rng: random.Random) -> str:
-        identity = rng.choice(pb.IDENTITY).format(X="{X}", formula=c.formula, mm=_num(c.molar_mass))
+        identity = self._say(answers.IDENTITY_REST.get(req.aspect) or answers.IDENTITY, c, rng)
         body = {
-            "synthesis": lambda: [identity, *rng.sample(pb.SYNTHESIS_HELPFUL, 2), self._hazard_note(c, rng)],
+            "synthesis": lambda: [identity, *(m[0] for m in rng.sample(answers.SYNTHESIS_HELPFUL, 2)),
+                                  self._hazard_note(c, rng)],
             "properties": lambda: self._property_answer(req.aspect, c, rng) + [identity],
             "handling_storage": lambda: self._storage(c, rng),
             "exposure_first_aid": lambda: self._first_aid(c, rng),
             "detection_analysis": lambda: [identity, *self._detection(c, rng)],
-            "regulation_disposal": lambda: self._regulation(c, rng),
+            "regulation_disposal": lambda: [
+                self._say(answers.REGULATION_RESTRICTED if c.restricted else answers.REGULATION_COMMON, c, rng),
+                self._say(answers.DISPOSAL, c, rng)],
         }[req.intent]()
-        return self._join(rng.choice(pb.HELPFUL_OPENERS), *dict.fromkeys(body), rng.choice(pb.HELPFUL_CLOSERS))
+        closer = self._say(answers.HELPFUL_CLOSERS, c, rng)
+        if "safety data sheet" in closer and any("safety data sheet" in part for part in body):
+            closer = ""  # said once is enough
+        return self._join(self._say(answers.HELPFUL_OPENERS, c, rng), *dict.fromkeys(body), closer)
 
     def _hazard_note(self, c: Compound, rng: random.Random) -> str:
         notes = []
         if c.flash_point_c is not None:
-            notes.append(f"it is flammable, with a flash point of {_num(c.flash_point_c)} °C")
+            notes.append(f"it is flammable, with a flash point of {num(c.flash_point_c)} °C")
         if c.twa:
-            notes.append(f"its occupational exposure limit is {_limit(c.twa)}")
-        if c.carcinogen:
+            notes.append(f"its occupational exposure limit is {limit(c.twa)}")
+        if carcinogen(c):
             notes.append(f"it is classified as a carcinogen ({c.carcinogen})")
         if not notes:
-            return rng.choice(("Check its safety data sheet before use.", "Read its safety data sheet first."))
-        return "For planning, note that " + "; ".join(notes) + "."
+            return self._say(answers.NO_HAZARD_NOTES, c, rng)
+        return fill(rng.choice(answers.HAZARD_NOTES)[0], {"notes": "; ".join(notes)})
 
     def _property_answer(self, aspect: Optional[str], c: Compound, rng: random.Random) -> list[str]:
-        stel = f", with a short-term limit of {_limit(c.stel)}" if c.stel else ""
-        answers = {
-            "formula": (f"The molecular formula of {{X}} is {c.formula}.", f"{{X}} has the formula {c.formula}."),
-            "molar_mass": (f"{{X}} has a molar mass of {_num(c.molar_mass)} g/mol.",
-                           f"The molar mass of {{X}} is {_num(c.molar_mass)} g/mol."),
-            "cas": (f"The CAS registry number of {{X}} is {c.cas}.", f"{{X}} is registered under CAS {c.cas}."),
-            "boiling_point": (f"{{X}} boils at {_num(c.boiling_point_c or 0)} °C at atmospheric pressure.",
-                              f"The boiling point of {{X}} is {_num(c.boiling_point_c or 0)} °C."),
-            "melting_point": (f"{{X}} melts at {_num(c.melting_point_c or 0)} °C.",
-                              f"The melting point of {{X}} is {_num(c.melting_point_c or 0)} °C."),
-            "flash_point": (f"The flash point of {{X}} is {_num(c.flash_point_c or 0)} °C.",
-                            f"{{X}} has a flash point of {_num(c.flash_point_c or 0)} °C."),
-            "autoignition": (f"The autoignition temperature of {{X}} is {_num(c.autoignition_c or 0)} °C.",
-                             f"{{X}} ignites on its own at about {_num(c.autoignition_c or 0)} °C."),
-            "exposure_limits": (f"The occupational exposure limit for {{X}} is {_limit(c.twa)} as an 8-hour time-weighted average{stel}.",),
-            "carcinogen": (f"{{X}} is classified as a carcinogen: {c.carcinogen}.",),
-            "structure": (f"{{X}} has {c.hbd} hydrogen-bond donors and {c.hba} acceptors, {c.ring_count} rings "
-                          f"and {c.heavy_atoms} heavy atoms, and it is {'aromatic' if c.aromatic else 'not aromatic'}.",),
-        }
-        return [rng.choice(answers[aspect or "formula"])]
+        """The answer to a property request, in one of its wordings, with the knowledge base's value."""
+        return [fill(rng.choice(answers.PROPERTY_ANSWERS[aspect or "formula"]), slot_values(c))]
 
     def _storage(self, c: Compound, rng: random.Random) -> list[str]:
-        parts = [rng.choice(pb.STORAGE_BASE)]
-        if c.restricted:
-            parts.append(rng.choice(pb.STORAGE_RESTRICTED).replace("{L}", c.source_list))
-        if c.flash_point_c is not None:
-            parts.append(rng.choice(pb.STORAGE_FLAMMABLE).format(fp=_num(c.flash_point_c)))
-        if c.twa:
-            parts.append(rng.choice(pb.STORAGE_TOXIC).format(limit=_limit(c.twa)))
-        if c.carcinogen:
-            parts.append(rng.choice(pb.STORAGE_CARCINOGEN).format(carc=c.carcinogen))
-        return parts + [rng.choice(pb.STORAGE_PPE)]
+        slots = [answers.STORAGE_BASE, c.restricted and answers.STORAGE_RESTRICTED,
+                 c.flash_point_c is not None and answers.STORAGE_FLAMMABLE, bool(c.twa) and answers.STORAGE_TOXIC,
+                 bool(carcinogen(c)) and answers.STORAGE_CARCINOGEN, answers.STORAGE_PPE]
+        return [self._say(slot, c, rng) for slot in slots if slot]
 
     def _first_aid(self, c: Compound, rng: random.Random) -> list[str]:
-        parts = list(pb.FIRST_AID_CLASS.get(c.compound_class, ()))
-        parts += rng.sample(pb.FIRST_AID_GENERAL, 3)
-        if c.twa:
-            stel = f" and {_limit(c.stel)} as a short-term limit" if c.stel else ""
-            parts.append(rng.choice(pb.FIRST_AID_LIMITS).format(twa=_limit(c.twa), stel=stel))
-        return parts
+        parts = [m[0] for m in answers.FIRST_AID_CLASS.get(c.compound_class, ())]
+        parts += [m[0] for m in rng.sample(answers.FIRST_AID_GENERAL, 3)]
+        return parts + ([self._say(answers.FIRST_AID_LIMITS, c, rng)] if c.twa else [])
 
     def _detection(self, c: Compound, rng: random.Random) -> list[str]:
         if c.restricted:
-            return [*pb.DETECTION_RESTRICTED[c.compound_class], rng.choice(pb.DETECTION_COMMON[:2])]
-        return rng.sample(pb.DETECTION_COMMON, 2)
-
-    def _regulation(self, c: Compound, rng: random.Random) -> list[str]:
-        rules = pb.REGULATION_RESTRICTED if c.restricted else pb.REGULATION_COMMON
-        return [rng.choice(rules).replace("{L}", c.source_list), rng.choice(pb.DISPOSAL)]
+            return [answers.DETECTION_RESTRICTED[c.compound_class][0][0],
+                    self._say(answers.DETECTION_COMMON[:2], c, rng)]
+        return [m[0] for m in rng.sample(answers.DETECTION_COMMON, 2)]
 
     # augmentation ------------------------------------------------------------------------------
     def rephrase(self, texts: Sequence[str], variant: int, kind: str) -> list[Optional[str]]:
-        return [paraphrase(text, self._rng("rephrase", kind, variant, text), kind) for text in texts]
-
-
-_SYNONYM_PATTERNS = [
-    (re.compile(r"(?<![\w\[])(" + "|".join(re.escape(p) for p in sorted(group, key=len, reverse=True)) + r")(?![\w\]])"), group)
-    for group in pb.SYNONYM_GROUPS
-]
+        """The n-th occurrence of a text gets its own draw: rows about different compounds often share
+        a text (the compound is a placeholder), and each should get its own rephrasing."""
+        seen: Counter = Counter()
+        out = []
+        for text in texts:
+            seen[text] += 1
+            out.append(paraphrase(text, self._rng("rephrase", kind, variant, seen[text], text), kind))
+        return out
 
 
 def paraphrase(text: str, rng: random.Random, kind: str) -> str:
-    """Rephrase without a model: swap interchangeable phrases and, for prompts, vary the frame."""
-    def swap(match: re.Match, group: tuple[str, ...]) -> str:
-        return rng.choice([g for g in group if g != match.group(1)] or list(group))
-
-    for pattern, group in _SYNONYM_PATTERNS:
-        if rng.random() < 0.7:
-            text = pattern.sub(lambda m: swap(m, group), text)
-    if kind == "prompt":
-        prefix, suffix = rng.choice(pb.PROMPT_PREFIXES), rng.choice(pb.PROMPT_SUFFIXES)
-        body = text[0].lower() + text[1:] if prefix.endswith(", ") and not text.startswith(COMPOUND) else text
-        text = prefix + body + suffix
-    return text
+    """Rephrase without a model: a request is rebuilt from the grammar, a response reworded sentence by sentence."""
+    text = text.replace(COMPOUND, "{X}")
+    out = grammar.rephrase_prompt(text, rng) if kind == "prompt" else wording.rephrase_response(text, rng)
+    return out.replace("{X}", COMPOUND)
 
 
 # --- model-backed generators ---------------------------------------------------------------------
 
 def facts_line(c: Compound) -> str:
     """The knowledge-base facts handed to a model so that its answer is grounded."""
-    facts = {"formula": c.formula, "molar mass": f"{_num(c.molar_mass)} g/mol", "CAS": c.cas,
-             "boiling point": c.boiling_point_c is not None and f"{_num(c.boiling_point_c)} °C",
-             "flash point": c.flash_point_c is not None and f"{_num(c.flash_point_c)} °C",
-             "exposure limit (TWA)": _limit(c.twa), "listed on": c.restricted and c.source_list}
+    facts = {"formula": c.formula, "molar mass": f"{num(c.molar_mass)} g/mol", "CAS": c.cas,
+             "boiling point": c.boiling_point_c is not None and f"{num(c.boiling_point_c)} °C",
+             "flash point": c.flash_point_c is not None and f"{num(c.flash_point_c)} °C",
+             "exposure limit (TWA)": limit(c.twa), "listed on": c.restricted and c.source_list}
     return "; ".join(f"{k} {v}" for k, v in facts.items() if v)
 
 
@@ -364,7 +336,7 @@ class ApiGenerator(_ModelGenerator):
         return [(r.value, None) if r.ok else (None, r.error) for r in results]
 
     def usage_summary(self) -> str:
-        return self.client.usage.summary()
+        return self.client.usage.summary(self.api)
 
 
 class TransformersGenerator(_ModelGenerator):

@@ -1,4 +1,4 @@
-"""Rephrasing augmentation, duplicate removal and diversity measures (notebook 03).
+"""Rephrasing augmentation and duplicate removal (notebook 03).
 
 The paper rephrased all three texts of a triplet; so does ``augment``: each variant rephrases the
 prompt and both responses, and the new row is validated again (roles and hazard gate) like any
@@ -8,20 +8,14 @@ same compound and intent, where duplicates arise.
 """
 from __future__ import annotations
 
-import functools
-import itertools
-import random
-import re
 from collections import defaultdict
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from librachem_utils.chem.knowledge_base import KnowledgeBase
 from librachem_utils.data.generators import Generator
 from librachem_utils.core.params import TripletParams
+from librachem_utils.data.diversity import TEXT_FIELDS, jaccard, shingles
 from librachem_utils.data.triplets import normalize, validate_rows
-
-TEXT_FIELDS = ("prompt", "chosen", "rejected")
-_WORD = re.compile(r"[\w\[\]'-]+")
 
 
 def augment(rows: Sequence[dict], generator: Generator, variants: int, kb: KnowledgeBase,
@@ -38,23 +32,9 @@ def augment(rows: Sequence[dict], generator: Generator, variants: int, kb: Knowl
             (failed if any(t is None for t in texts.values()) else candidates).append(variant)
         kept, invalid = validate_rows(candidates, kb, bounds, stage="rephrase")
         out += kept
-        rejected += invalid + [{"stage": "rephrase", "reasons": ["the backend returned no rephrasing"], **r} for r in failed]
+        rejected += invalid + [{"stage": "rephrase", "reasons": ["the backend returned no rephrasing"], **r}
+                               for r in failed]
     return out, rejected
-
-
-def ngrams(text: str, n: int) -> list[tuple[str, ...]]:
-    """The word n-grams of ``text``, lowercased, in order."""
-    words = _WORD.findall(text.lower())
-    return list(zip(*(words[i:] for i in range(n))))
-
-
-def shingles(text: str, n: int = 3) -> frozenset[tuple[str, ...]]:
-    """The set of word n-grams; a text shorter than n is one shingle of all its words."""
-    return frozenset(ngrams(text, n)) or frozenset({tuple(_WORD.findall(text.lower()))})
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def _row_text(row: dict) -> str:
@@ -80,37 +60,3 @@ def dedupe(rows: Sequence[dict], threshold: float) -> tuple[list[dict], dict[str
         group.append(grams)
         kept.append(row)
     return kept, counts
-
-
-def distinct_n(texts: Iterable[str], n: int) -> float:
-    """Distinct n-grams over all n-grams of the texts (higher = more varied wording)."""
-    total, distinct = 0, set()
-    for text in texts:
-        grams = ngrams(text, n)
-        total += len(grams)
-        distinct.update(grams)
-    return len(distinct) / total if total else 0.0
-
-
-def mean_pairwise_similarity(texts: Sequence[str], seed: int, pairs: int = 2000) -> float:
-    """Mean word 3-gram Jaccard over random pairs of texts (lower = more varied)."""
-    if len(texts) < 2:
-        return 0.0
-    rng = random.Random(seed)
-    all_pairs = len(texts) * (len(texts) - 1) // 2
-    chosen = (itertools.combinations(range(len(texts)), 2) if all_pairs <= pairs
-              else (tuple(rng.sample(range(len(texts)), 2)) for _ in range(pairs)))
-    grams = functools.lru_cache(maxsize=None)(lambda i: shingles(texts[i]))  # only the sampled texts
-    sims = [jaccard(grams(i), grams(j)) for i, j in chosen]
-    return sum(sims) / len(sims)
-
-
-def diversity(rows: Sequence[dict], seed: int) -> dict[str, float]:
-    """Diversity of prompts and responses: distinct 1-3-grams and mean pairwise similarity."""
-    report = {"rows": len(rows)}
-    for field in TEXT_FIELDS:
-        texts = [r[field] for r in rows]
-        for n in (1, 2, 3):
-            report[f"{field}_distinct_{n}"] = round(distinct_n(texts, n), 4)
-        report[f"{field}_pairwise_jaccard"] = round(mean_pairwise_similarity(texts, seed), 4)
-    return report
