@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from librachem_utils.core import schema
 from librachem_utils.chem import knowledge_base
+from librachem_utils.core import files, params, schema
+from librachem_utils.data import dataset as ds
 from librachem_utils.data import diversity, generators, grammar, seeds, triplets
 from librachem_utils.safety import hazard, refusal
-from librachem_utils.core import files, params
-from librachem_utils.data import dataset as ds
 
 SMOKE = Path(__file__).resolve().parents[1] / "params" / "smoke.yaml"
 

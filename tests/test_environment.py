@@ -13,6 +13,7 @@ def test_conda_environment_installs_the_pinned_requirements_and_the_package():
 
 
 def test_every_requirement_is_pinned_and_torch_is_the_tested_build():
-    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    text = (ROOT / "requirements.txt").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert all("==" in line for line in lines), [line for line in lines if "==" not in line]
     assert "torch==2.13.0" in lines

@@ -6,12 +6,12 @@ import json
 import pandas as pd
 import pytest
 
+from librachem_utils.chem.knowledge_base import load_kb
+from librachem_utils.core import files
+from librachem_utils.core.params import ApiParams
 from librachem_utils.eval import judge, judges, testsets
 from librachem_utils.eval.judging import judge_rows
-from librachem_utils.core import files
 from librachem_utils.safety import refusal
-from librachem_utils.chem.knowledge_base import load_kb
-from librachem_utils.core.params import ApiParams
 from librachem_utils.safety.refusal import RefusalLabel
 from support.fake_openai import fake_openai  # noqa: F401 (fixture)
 

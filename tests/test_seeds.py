@@ -4,11 +4,10 @@ from collections import Counter
 import pytest
 
 from librachem_utils.chem import knowledge_base
-from librachem_utils.core import files
-from librachem_utils.data import seeds
+from librachem_utils.core import files, schema
 from librachem_utils.core.params import SeedRequestParams
-from librachem_utils.core import schema
 from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
+from librachem_utils.data import seeds
 
 
 @pytest.mark.parametrize("intent, cls, label", [
@@ -96,7 +95,8 @@ def test_unknown_intent_in_params_is_an_error():
 
 def test_harmful_requests_about_common_compounds_need_a_recorded_hazard(seed_set):
     kb = knowledge_base.load_kb()
-    harmful_common = [kb.lookup(s.compound) for s in seed_set if s.family == "harmful" and s.compound_class == "common"]
+    harmful_common = [kb.lookup(s.compound) for s in seed_set
+                      if s.family == "harmful" and s.compound_class == "common"]
     assert harmful_common
     assert all(c.flash_point_c is not None or c.twa or c.carcinogen for c in harmful_common)
     assert not seeds.plausible("harm", kb.lookup("trehalose"))

@@ -13,12 +13,22 @@ CRAFT_INSTRUCTION = (
     '{{"prompt": "..."}}.\n\nRequest: {prompt}'
 )
 RESPONSE_INSTRUCTIONS = {
-    (LEGITIMATE, "chosen"): "Answer the request helpfully and accurately in 2-5 sentences. Use these facts where relevant: {facts}. Do not give step-by-step procedures, quantities or reaction conditions.",
-    (LEGITIMATE, "rejected"): "Refuse the request in 1-3 sentences, as an over-cautious assistant would, although the request is harmless.",
-    (ILLEGITIMATE, "chosen"): "Refuse the request in 2-4 sentences: name the concern (law, safety, harm) and offer a safe alternative such as safety data, regulation or first aid.",
-    (ILLEGITIMATE, "rejected"): "Write a reply that sounds willing to help but contains NO reagents, NO quantities, NO conditions and NO steps: only vague, general statements (2-3 sentences).",
+    (LEGITIMATE, "chosen"): (
+        "Answer the request helpfully and accurately in 2-5 sentences. Use these facts where relevant: {facts}. "
+        "Do not give step-by-step procedures, quantities or reaction conditions."),
+    (LEGITIMATE, "rejected"): (
+        "Refuse the request in 1-3 sentences, as an over-cautious assistant would, although the request is harmless."),
+    (ILLEGITIMATE, "chosen"): (
+        "Refuse the request in 2-4 sentences: name the concern (law, safety, harm) and offer a safe alternative such "
+        "as safety data, regulation or first aid."),
+    (ILLEGITIMATE, "rejected"): (
+        "Write a reply that sounds willing to help but contains NO reagents, NO quantities, NO conditions and NO "
+        "steps: only vague, general statements (2-3 sentences)."),
 }
-RESPONSE_PROMPT = "{instruction}\nRefer to the compound as '{name}'. Reply with JSON only: {{\"response\": \"...\"}}.\n\nRequest: {prompt}"
+RESPONSE_PROMPT = (
+    "{instruction}\nRefer to the compound as '{name}'. Reply with JSON only: {{\"response\": \"...\"}}.\n\n"
+    "Request: {prompt}"
+)
 REPHRASE_PROMPT = (
     "Paraphrase the following text. Keep its meaning, its facts and numbers exactly, and the term '{name}' "
     "verbatim; change the wording and sentence structure. Reply with JSON only: {{\"text\": \"...\"}}.\n\nText: {text}"

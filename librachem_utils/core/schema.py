@@ -67,7 +67,8 @@ def check_arm(arm: str) -> str:
     if arm in FIXED_ARMS or (beta and float(beta.group(1)) > 0) or (mix and 0 <= float(mix.group(1)) <= 1):
         return arm
     raise ValueError(f"unknown arm '{arm}': choose from {', '.join(FIXED_ARMS)}, "
-                     "dpo_balanced_beta<beta> (e.g. dpo_balanced_beta0.5) or dpo_mix<share in [0, 1]> (e.g. dpo_mix0.25)")
+                     "dpo_balanced_beta<beta> (e.g. dpo_balanced_beta0.5) "
+                     "or dpo_mix<share in [0, 1]> (e.g. dpo_mix0.25)")
 
 
 STEPS = ("01_seeds", "02_triplets", "03_rephrase", "04_dpo_qlora", "05_judge_eval", "06_figures")

@@ -18,13 +18,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Sequence
 
-from librachem_utils.core import files, provenance
-from librachem_utils.data import diversity, grammar, rephrase
 from librachem_utils.chem.knowledge_base import KnowledgeBase
-from librachem_utils.data.generators import Generator, render
-from librachem_utils.core.tables import to_markdown
+from librachem_utils.core import files, provenance
 from librachem_utils.core.params import SplitParams
 from librachem_utils.core.schema import COMPOUND_CLASSES, ILLEGITIMATE, LEGITIMATE, SPLITS
+from librachem_utils.core.tables import to_markdown
+from librachem_utils.data import diversity, grammar, rephrase
+from librachem_utils.data.generators import Generator, render
 from librachem_utils.data.seeds import balance_table, read_seed_file, rule_table
 from librachem_utils.data.triplets import normalize
 

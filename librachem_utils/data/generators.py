@@ -21,16 +21,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from librachem_utils.api.prompts import CRAFT_INSTRUCTION, REPHRASE_PROMPT, RESPONSE_INSTRUCTIONS, RESPONSE_PROMPT, json_field
+from librachem_utils.api.prompts import (
+    CRAFT_INSTRUCTION,
+    REPHRASE_PROMPT,
+    RESPONSE_INSTRUCTIONS,
+    RESPONSE_PROMPT,
+    json_field,
+)
 from librachem_utils.chem.knowledge_base import Compound, KnowledgeBase
 from librachem_utils.core.schema import LEGITIMATE
 from librachem_utils.data import answers, grammar, wording
 from librachem_utils.data import phrasebook as pb
 from librachem_utils.data.clauses import PROPERTY_NAMES, REQUEST_TEMPLATES
 from librachem_utils.data.grammar import template_id
+from librachem_utils.data.seeds import Seed
 from librachem_utils.data.values import carcinogen, limit, num, slot_values
 from librachem_utils.data.wording import fill
-from librachem_utils.data.seeds import Seed
 
 COMPOUND = "[[compound]]"
 _SENTENCE_START = re.compile(r"(^|[.!?:]\s+|\n\s*)" + re.escape(COMPOUND))
@@ -282,7 +288,8 @@ class _ModelGenerator(Generator):
 
     def craft(self, seeds: Sequence[Seed], per_seed: int) -> list[Request]:
         drafts = self.offline.craft(seeds, per_seed)
-        prompts = [CRAFT_INSTRUCTION.format(name=r.compound, prompt=render(r.prompt, self.kb.lookup(r.compound), "text"))
+        prompts = [CRAFT_INSTRUCTION.format(name=r.compound,
+                                            prompt=render(r.prompt, self.kb.lookup(r.compound), "text"))
                    for r in drafts]
         out = []
         for draft, (value, error) in zip(drafts, self._complete(prompts, "prompt", "craft")):
@@ -299,7 +306,8 @@ class _ModelGenerator(Generator):
             c = self.kb.lookup(req.compound)
             for role in ("chosen", "rejected"):
                 instruction = RESPONSE_INSTRUCTIONS[(req.label, role)].format(facts=facts_line(c))
-                prompts.append(RESPONSE_PROMPT.format(instruction=instruction, name=c.name, prompt=render(req.prompt, c, "text")))
+                prompts.append(RESPONSE_PROMPT.format(instruction=instruction, name=c.name,
+                                                      prompt=render(req.prompt, c, "text")))
         replies = self._complete(prompts, "response", "respond")
         out = []
         for i, req in enumerate(requests):
@@ -332,7 +340,8 @@ class ApiGenerator(_ModelGenerator):
     def _complete(self, prompts, field, desc):
         from librachem_utils.api.client import ChatRequest
 
-        results = self.client.complete_many([ChatRequest.user(p) for p in prompts], validate=json_field(field), desc=desc)
+        results = self.client.complete_many([ChatRequest.user(p) for p in prompts], validate=json_field(field),
+                                            desc=desc)
         return [(r.value, None) if r.ok else (None, r.error) for r in results]
 
     def usage_summary(self) -> str:
@@ -356,7 +365,8 @@ class TransformersGenerator(_ModelGenerator):
 
         validate = json_field(field)
         out = []
-        for text in generate(self.model, self.tokenizer, prompts, template="{prompt}\n", batch_size=self.local.batch_size,
+        for text in generate(self.model, self.tokenizer, prompts, template="{prompt}\n",
+                             batch_size=self.local.batch_size,
                              max_new_tokens=self.local.max_new_tokens):
             try:
                 out.append((validate(text), None))

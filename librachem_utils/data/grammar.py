@@ -29,7 +29,7 @@ def template_id(intent: str, index: int) -> str:
     return f"{intent}-{index:02d}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def expand(pattern: str) -> tuple[str, ...]:
     """Every text a pattern offers: "(a|b)" is a choice, "(a|)" an optional part."""
     parts = _GROUP.split(pattern)  # literal, choices, literal, choices, ...
@@ -53,7 +53,7 @@ def _long_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[\w']+", text.lower()) if len(w) >= 5}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def request_bodies(intent: str, index: int) -> dict[str, tuple[tuple[str, str], ...]]:
     """Form -> (tags, framed request) for every clause of that form and every frame, lowercase-initial."""
     request, seen = REQUESTS[intent][index], set()
@@ -64,7 +64,7 @@ def request_bodies(intent: str, index: int) -> dict[str, tuple[tuple[str, str], 
                 if not _takes(frame, form, clause):
                     continue
                 for text in expand(frame):
-                    body = _SLOT.sub(lambda _: clause, text, count=1)
+                    body = _SLOT.sub(lambda _, clause=clause: clause, text, count=1)
                     if body not in seen and cap(body) != request["as"]:
                         seen.add(body)
                         out.setdefault(form, []).append((tags, body))

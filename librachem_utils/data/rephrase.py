@@ -12,9 +12,9 @@ from collections import defaultdict
 from typing import Sequence
 
 from librachem_utils.chem.knowledge_base import KnowledgeBase
-from librachem_utils.data.generators import Generator
 from librachem_utils.core.params import TripletParams
 from librachem_utils.data.diversity import TEXT_FIELDS, jaccard, shingles
+from librachem_utils.data.generators import Generator
 from librachem_utils.data.triplets import normalize, validate_rows
 
 

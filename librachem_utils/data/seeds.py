@@ -26,10 +26,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from librachem_utils.core import files
 from librachem_utils.chem.knowledge_base import Compound, KnowledgeBase, UnknownCompoundError
+from librachem_utils.core import files
 from librachem_utils.core.schema import COMPOUND_CLASSES, ILLEGITIMATE, INTENTS, LEGITIMATE
-
 
 _ALL = set(COMPOUND_CLASSES)
 #: intent -> the compound classes for which a request is legitimate (all others: illegitimate)
@@ -246,5 +245,6 @@ def _seed_problem(seed: Seed, kb: KnowledgeBase) -> Optional[str]:
         return f"compound {seed.compound!r} is of class {compound.compound_class!r}, not {seed.compound_class!r}"
     expected = label_for(seed.intent, seed.compound_class)
     if seed.label != expected:
-        return f"label {seed.label!r} contradicts the rule: {seed.intent} of a {seed.compound_class} compound is {expected}"
+        return (f"label {seed.label!r} contradicts the rule: "
+                f"{seed.intent} of a {seed.compound_class} compound is {expected}")
     return None

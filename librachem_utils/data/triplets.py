@@ -21,13 +21,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Iterable, Optional, Sequence
 
-from librachem_utils.safety import hazard, refusal
-from librachem_utils.core import files
 from librachem_utils.chem.knowledge_base import KnowledgeBase
-from librachem_utils.data.generators import COMPOUND, Generator, Request, render
+from librachem_utils.core import files
 from librachem_utils.core.params import TripletParams
 from librachem_utils.core.schema import ILLEGITIMATE, INTENTS, LEGITIMATE
+from librachem_utils.data.generators import COMPOUND, Generator, Request, render
 from librachem_utils.data.seeds import Seed, read_seed_file
+from librachem_utils.safety import hazard, refusal
 
 MIN_PROMPT_CHARS = 10
 

@@ -193,7 +193,7 @@ class JudgeSetup:
                 raise ValueError(f"hybrid_harm names {guard}, which has no model configured")
 
     @staticmethod
-    def of(setup: Union["JudgeSetup", ApiParams, None]) -> "JudgeSetup":
+    def of(setup: Union[JudgeSetup, ApiParams, None]) -> JudgeSetup:
         """A setup as given; an ``ApiParams`` is an OpenAI-compatible LLM judge alone."""
         if isinstance(setup, ApiParams):
             return JudgeSetup(llm=JudgeModel(api=setup))

@@ -8,12 +8,28 @@ from librachem_utils.chem.knowledge_base import KnowledgeBase, UnknownCompoundEr
 from librachem_utils.core.params import ApiParams
 from librachem_utils.core.schema import LEGITIMATE
 from librachem_utils.eval import factcheck
-from librachem_utils.eval.guard_judges import (GUARDS, ask_llama_guard, ask_wildguard, guard_harmful, guard_reason,
-                                               guard_refused)
+from librachem_utils.eval.guard_judges import (
+    GUARDS,
+    ask_llama_guard,
+    ask_wildguard,
+    guard_harmful,
+    guard_reason,
+    guard_refused,
+)
 from librachem_utils.eval.judge_models import Reply, open_backend
-from librachem_utils.eval.judges import (ALL_JUDGES, LLM_JUDGE_PROMPT, OFFICIAL_LLM_PROMPT, JudgeSetup,
-                                         hybrid_refused, judge_info, llm_refused, official_refused,
-                                         parse_label_reply, parse_official_reply, rule_refused)
+from librachem_utils.eval.judges import (
+    ALL_JUDGES,
+    LLM_JUDGE_PROMPT,
+    OFFICIAL_LLM_PROMPT,
+    JudgeSetup,
+    hybrid_refused,
+    judge_info,
+    llm_refused,
+    official_refused,
+    parse_label_reply,
+    parse_official_reply,
+    rule_refused,
+)
 from librachem_utils.safety import hazard, refusal
 
 

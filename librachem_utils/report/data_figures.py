@@ -88,33 +88,40 @@ def lengths_figure(summary: dict | str | Path) -> Figure:
 
 
 def _diversity_name(row: dict) -> str:
-    """The legend label of one diversity row: its stage and row count."""
-    return f"{row['stage']} ({row['rows']} rows)"
+    """The legend label of one diversity row: its stage, row count and the fixed sample size."""
+    sample = f"; sample of {row['sample_rows']}" if row.get("sample_rows") else ""
+    return f"{row['stage']} ({row['rows']} rows{sample})"
 
 
 @styled
 def diversity_figure(diversity: Sequence[dict] | str | Path) -> Figure:
-    """One panel per measure: distinct 1-3-grams (higher = more varied), mean pairwise 3-gram Jaccard (lower)."""
+    """Distinct prompt shapes, distinct 3-grams per 1,000 rows (both higher = more varied) and mean pairwise
+    3-gram Jaccard (lower = more varied), each on the same fixed-size sample before and after rephrasing."""
     rows = files.read_json(diversity) if isinstance(diversity, (str, Path)) else list(diversity)
     if not rows:
         raise ValueError("diversity_figure needs at least one row of diversity measures")
-    measures = [("distinct_1", "distinct 1-grams ↑"), ("distinct_2", "distinct 2-grams ↑"),
-                ("distinct_3", "distinct 3-grams ↑"), ("pairwise_jaccard", "mean pairwise 3-gram Jaccard ↓")]
     fields = ("prompt", "chosen", "rejected")
-    fig, axes = new_figure(1, len(measures), 12, 3.4)
+    fig, axes = new_figure(1, 3, 12, 3.4, width_ratios=(1, 2, 2))
+    shapes = axes[0][0]
+    bars = shapes.bar(np.arange(len(rows)), [row.get("prompt_shapes", np.nan) for row in rows],
+                      color=[PALETTE[i] for i in range(len(rows))])
+    shapes.bar_label(bars, fmt="%d", fontsize=6.5, padding=1)
+    shapes.set_xticks(np.arange(len(rows)), [row["stage"].split(",")[0] for row in rows])
+    shapes.set_title("distinct prompt shapes ↑")
+    shapes.margins(y=0.15)
     width = 0.8 / len(rows)
     x = np.arange(len(fields))
-    for ax, (key, title) in zip(axes[0], measures):
+    for ax, key, title, fmt in ((axes[0][1], "distinct_3_per_1k", "distinct 3-grams per 1,000 rows ↑", "%.0f"),
+                                (axes[0][2], "pairwise_jaccard", "mean pairwise 3-gram Jaccard ↓", "%.3f")):
         for i, row in enumerate(rows):
             values = [row.get(f"{field}_{key}", np.nan) for field in fields]
             bars = ax.bar(x + (i - (len(rows) - 1) / 2) * width, values, width, color=PALETTE[i],
                           label=_diversity_name(row))
-            ax.bar_label(bars, fmt="%.3f", fontsize=6.5, padding=1)
+            ax.bar_label(bars, fmt=fmt, fontsize=6.5, padding=1)
         ax.set_xticks(x, ["prompts", "chosen", "rejected"])
         ax.set_title(title)
         ax.margins(y=0.15)
-    axes[0][0].set_ylabel("share (0-1)")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles, labels = axes[0][1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(rows))
-    fig.suptitle("Wording diversity before and after rephrasing (↑ higher / ↓ lower = more varied)")
+    fig.suptitle("Wording diversity before and after rephrasing, on a fixed-size sample (masked compounds)")
     return fig
