@@ -184,16 +184,17 @@ def triplets(cfg: RunConfig) -> dict:
 
 
 def rephrase(cfg: RunConfig) -> dict:
-    """Step 03: rephrasing, modes, splits, the dataset (``data/dataset/``) and its card."""
+    """Step 03: rephrasing, modes, splits, the dataset (``data/dataset/``; ``paper/``: the paper's layout) and card."""
     import pandas as pd
     from datasets import load_dataset
 
     from librachem_utils.core import provenance, schema
-    from librachem_utils.data import dataset
+    from librachem_utils.data import dataset, paper_format
 
     kb, generator = _generator(cfg)
     summary = dataset.make_dataset(cfg, kb, generator)
-    provenance.record(cfg, "03_rephrase", summary["paths"], backend=generator.name)
+    paper = paper_format.write_paper_format(cfg.paths.dataset)  # the paper's layout: Parquet and a DatasetDict
+    provenance.record(cfg, "03_rephrase", [*summary["paths"], *paper], backend=generator.name)
     print(f"duplicates dropped: {summary['duplicates']}; rephrasings rejected by validation: {summary['rejected']}")
     print(generator.usage_summary())
     split_files = {name: str(cfg.paths.dataset / f"{name}.jsonl") for name in schema.SPLITS}

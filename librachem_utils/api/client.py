@@ -1,5 +1,8 @@
 """A robust client for OpenAI-compatible chat completions (OpenAI, vLLM, Ollama, gateways).
 
+A ``TextRequest`` goes to the completions endpoint instead (the prompt sent as written, no chat
+template: a model served by vLLM answers a ``Question: ... Answer:`` prompt as it does locally).
+
 - Bounded concurrency, requests- and tokens-per-minute pacing, explicit retries with exponential
   backoff and full jitter (``Retry-After`` honoured); the SDK's own retries are off.
 - Every reply that passes validation is committed at once to a SQLite cache (``api.cache``), keyed
@@ -63,6 +66,18 @@ class ChatRequest:
         return ChatRequest(messages=messages)
 
 
+@dataclass(frozen=True)
+class TextRequest:
+    """One text completion (the completions endpoint): ``prompt`` is sent as written."""
+
+    prompt: str
+    temperature: Optional[float] = None  # None = the params' default
+    max_tokens: Optional[int] = None
+
+
+Request = ChatRequest | TextRequest
+
+
 @dataclass
 class ChatResult:
     text: Optional[str]
@@ -118,12 +133,14 @@ class ApiClient:
         *,
         base_delay_s: float = DEFAULT_BASE_DELAY_S,
         progress: bool = True,
+        cache_scope: str = "",
     ):
         self.api = api
         self.cache_path = Path(cache_path)
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
         self.base_delay_s = base_delay_s
         self.progress = progress
+        self.cache_scope = cache_scope  # part of every cache key: e.g. the version of the model behind the name
         self.usage = Usage()
         self._limits = RateLimits(api)
 
@@ -131,7 +148,7 @@ class ApiClient:
 
     def complete_many(
         self,
-        requests: Sequence[ChatRequest],
+        requests: Sequence[Request],
         validate: Optional[Callable[[str], Any]] = None,
         desc: str = "api",
     ) -> list[ChatResult]:
@@ -145,13 +162,13 @@ class ApiClient:
 
     async def acomplete_many(
         self,
-        requests: Sequence[ChatRequest],
+        requests: Sequence[Request],
         validate: Optional[Callable[[str], Any]] = None,
         desc: str = "api",
     ) -> list[ChatResult]:
         """The coroutine behind ``complete_many``, for callers that are already async."""
         positions: dict[str, list[int]] = {}
-        canonical: dict[str, tuple[ChatRequest, str]] = {}
+        canonical: dict[str, tuple[Request, str]] = {}
         for index, request in enumerate(requests):
             request_json = self._canonical_json(request)
             key = hashlib.sha256(request_json.encode()).hexdigest()
@@ -208,7 +225,7 @@ class ApiClient:
             return None
         return ChatResult(text=text, value=value, error=None, cached=True, attempts=0)
 
-    async def _complete(self, call: _Call, key: str, request: ChatRequest, request_json: str) -> ChatResult:
+    async def _complete(self, call: _Call, key: str, request: Request, request_json: str) -> ChatResult:
         """Fetch, validate (retrying rejected replies) and cache one item."""
         attempts = 0
         reason = ""
@@ -235,7 +252,7 @@ class ApiClient:
             return ChatResult(text=text, value=value, error=None, cached=False, attempts=attempts)
         return ChatResult(text=None, value=None, error=_scrub(reason, call.secret), cached=False, attempts=attempts)
 
-    async def _fetch(self, call: _Call, request: ChatRequest) -> tuple[_Reply, int]:
+    async def _fetch(self, call: _Call, request: Request) -> tuple[_Reply, int]:
         """One reply and the number of tries it took; retries transient failures."""
         last: Optional[_RetryableError] = None
         for attempt in range(self.api.max_retries + 1):
@@ -253,20 +270,20 @@ class ApiClient:
         reason = f"gave up after {self.api.max_retries + 1} attempts; last: {last.reason}"
         raise _ItemFailed(_scrub(reason, call.secret), self.api.max_retries + 1)
 
-    async def _send(self, call: _Call, request: ChatRequest) -> _Reply:
+    async def _send(self, call: _Call, request: Request) -> _Reply:
         """One HTTP request; raises ``_RetryableError`` or ``_ItemFailed``."""
         max_tokens = request.max_tokens or self.api.max_tokens
-        estimate = sum(len(content) for _, content in request.messages) / CHARS_PER_TOKEN + max_tokens
+        estimate = len(_request_text(request)) / CHARS_PER_TOKEN + max_tokens
+        settings = {"model": self.api.model, "temperature": self._temperature(request), "max_tokens": max_tokens}
         async with call.semaphore:
             await asyncio.sleep(self._limits.reserve(estimate))
             delivered = True
             try:
-                completion = await call.sdk.chat.completions.create(
-                    model=self.api.model,
-                    messages=[{"role": role, "content": content} for role, content in request.messages],
-                    temperature=self._temperature(request),
-                    max_tokens=max_tokens,
-                )
+                if isinstance(request, TextRequest):
+                    completion = await call.sdk.completions.create(prompt=request.prompt, **settings)
+                else:
+                    messages = [{"role": role, "content": content} for role, content in request.messages]
+                    completion = await call.sdk.chat.completions.create(messages=messages, **settings)
             except openai.APIConnectionError as err:  # a timeout is one too
                 delivered = type(err.__cause__).__name__ not in NOT_DELIVERED
                 timed_out = isinstance(err, openai.APITimeoutError)
@@ -291,7 +308,7 @@ class ApiClient:
         choices = getattr(completion, "choices", None) or []
         choice = choices[0] if choices else None
         finish_reason = getattr(choice, "finish_reason", None)
-        text = getattr(getattr(choice, "message", None), "content", None)
+        text = getattr(getattr(choice, "message", None), "content", getattr(choice, "text", None))
         if finish_reason == "content_filter":
             raise _ItemFailed("the endpoint's content filter refused the request", 1)
         if finish_reason == "length":
@@ -302,23 +319,18 @@ class ApiClient:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _temperature(self, request: ChatRequest) -> float:
+    def _temperature(self, request: Request) -> float:
         return self.api.temperature if request.temperature is None else request.temperature
 
-    def _canonical_json(self, request: ChatRequest) -> str:
+    def _canonical_json(self, request: Request) -> str:
         """Everything that determines the reply: the cache key is its sha256."""
-        return json.dumps(
-            {
-                "base_url": self.api.base_url.rstrip("/"),
-                "model": self.api.model,
-                "messages": [[role, content] for role, content in request.messages],
-                "temperature": self._temperature(request),
-                "max_tokens": request.max_tokens or self.api.max_tokens,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        asked = ({"prompt": request.prompt} if isinstance(request, TextRequest)
+                 else {"messages": [[role, content] for role, content in request.messages]})
+        max_tokens = request.max_tokens or self.api.max_tokens
+        canonical = {"base_url": self.api.base_url.rstrip("/"), "model": self.api.model, **asked,
+                     "temperature": self._temperature(request), "max_tokens": max_tokens}
+        canonical.update({"scope": self.cache_scope} if self.cache_scope else {})
+        return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def _read_api_key(self) -> str:
         secret = os.environ.get(self.api.api_key_env, "")
@@ -329,6 +341,10 @@ class ApiClient:
             )
         return secret
 
+
+def _request_text(request: Request) -> str:
+    """What a request sends the model, as one text (for the token estimate)."""
+    return request.prompt if isinstance(request, TextRequest) else "".join(c for _, c in request.messages)
 
 
 def _classify_status_error(err: openai.APIStatusError) -> Exception:

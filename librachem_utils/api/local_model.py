@@ -70,12 +70,14 @@ def resolve_dtype(name: str, device: str) -> torch.dtype:
     return getattr(torch, name)
 
 
-def bnb_4bit_config(quant_type: str, nested_quant: bool, compute_dtype: torch.dtype):
-    """The bitsandbytes 4-bit quantization of QLoRA: frozen weights in ``quant_type``, compute in ``compute_dtype``."""
+def bnb_4bit_config(quant_type: str, nested_quant: bool, compute_dtype: torch.dtype, storage_dtype=None):
+    """The bitsandbytes 4-bit quantization of QLoRA: frozen weights in ``quant_type``, compute in ``compute_dtype``;
+    ``storage_dtype`` packs the 4-bit weights in that dtype (FSDP shards them only when it is the compute dtype)."""
     from transformers import BitsAndBytesConfig
 
+    storage = {"bnb_4bit_quant_storage": storage_dtype} if storage_dtype is not None else {}
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type, bnb_4bit_compute_dtype=compute_dtype,
-                              bnb_4bit_use_double_quant=nested_quant)
+                              bnb_4bit_use_double_quant=nested_quant, **storage)
 
 
 def load_for_generation(model_dir: str | Path, loading: Optional[ModelParams] = None, *,

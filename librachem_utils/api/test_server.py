@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible chat-completions server: a stand-in for testing a setup offline.
+"""A local OpenAI-compatible server (chat completions and completions): a stand-in for testing a setup offline.
 
     python -m librachem_utils.api.test_server [--port 8000] [--latency-ms 100] [--fault-rate 0.2] [--rpm 600]
 
@@ -32,6 +32,7 @@ from librachem_utils.api.prompts import CRAFT_INSTRUCTION, REPHRASE_PROMPT, RESP
 from librachem_utils.core.schema import ILLEGITIMATE, LEGITIMATE
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+COMPLETION_PATHS = ("/v1/completions", "/completions")  # the prompt is answered as one user message
 FIXED_CREATED = 1_700_000_000
 
 Responder = Callable[[list[dict]], str]
@@ -193,25 +194,19 @@ def _cut_at_max_tokens(body: dict, text: str) -> tuple[str, str]:
     return text, "stop"
 
 
-def _completion(body: dict, text: str, finish_reason: str) -> dict:
-    prompt_chars = sum(len(m.get("content") or "") for m in body["messages"])
-    prompt_tokens = max(1, prompt_chars // CHARS_PER_TOKEN)
+def _completion(body: dict, messages: list[dict], text: str, finish_reason: str) -> dict:
+    chat = "messages" in body
+    prompt_tokens = max(1, sum(len(m.get("content") or "") for m in messages) // CHARS_PER_TOKEN)
     completion_tokens = max(1, len(text) // CHARS_PER_TOKEN)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+    choice = {"message": {"role": "assistant", "content": text, "refusal": None}} if chat else {"text": text}
     return {
-        "id": f"chatcmpl-{digest}",
-        "object": "chat.completion",
+        "id": f"{'chatcmpl' if chat else 'cmpl'}-{digest}",
+        "object": "chat.completion" if chat else "text_completion",
         "created": FIXED_CREATED,
         "model": body.get("model", "fake-model"),
         "system_fingerprint": None,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
-                "logprobs": None,
-                "finish_reason": finish_reason,
-            }
-        ],
+        "choices": [{"index": 0, **choice, "logprobs": None, "finish_reason": finish_reason}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -245,14 +240,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if self.path not in CHAT_PATHS:
+        if self.path not in CHAT_PATHS + COMPLETION_PATHS:
             self._send_json(404, _error_body(404, f"no route {self.path}"))
             return
         try:
             body = json.loads(raw)
-            body["messages"]
+            messages = body["messages"] if self.path in CHAT_PATHS else [{"role": "user", "content": body["prompt"]}]
         except (ValueError, KeyError, TypeError):
-            self._send_json(400, _error_body(400, "request body is not a chat completion request"))
+            self._send_json(400, _error_body(400, f"request body is not a request for {self.path}"))
             return
         fake = self.fake
         arrived = time.monotonic()
@@ -270,14 +265,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_fault(fault, fake.faults.retry_after_s)
             return
         try:
-            text = fake.responder(body["messages"])
+            text = fake.responder(messages)
         except FakeHTTPError as err:
             fake._record(arrived, body_key, f"http_{err.status}")
             self._send_json(err.status, _error_body(err.status, err.message))
             return
         text, finish_reason = _cut_at_max_tokens(body, text)
         fake._record(arrived, body_key, "length" if finish_reason == "length" else "ok")
-        self._send_json(200, _completion(body, text, finish_reason))
+        self._send_json(200, _completion(body, messages, text, finish_reason))
 
     def _send_fault(self, fault: str, retry_after_s: float) -> None:
         if fault == "timeout":  # hang up: a client still waiting (a stalled one) gets no reply it could use

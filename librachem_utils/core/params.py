@@ -22,7 +22,7 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from librachem_utils.core import schema, trl_fields
-from librachem_utils.core.sections import GUARD_MODELS, ApiParams, GuardParams, LocalModelParams, Section
+from librachem_utils.core.sections import GUARD_MODELS, ApiParams, GuardParams, LocalModelParams, Section, ServerParams
 from librachem_utils.core.trl_fields import KeyProblem
 
 
@@ -185,6 +185,9 @@ class EvalParams(Section):
     max_new_tokens: int = Field(96, ge=1)
     do_sample: bool = False
     temperature: float = Field(1.0, gt=0)
+    generation: Literal["local", "server"] = Field(
+        "local", description="arms answer here (transformers) or at eval.server (vLLM with LoRA adapters)")
+    server: Optional[ServerParams] = None
     judge: Literal["rule", "llm", "hybrid", "librachem_official", "wildguard", "llama_guard"] = Field(
         "rule", description="the primary judge; every other judge that can run runs too")
     judge_api: Optional[ApiParams] = Field(None, description="the LLM judge at an OpenAI-compatible endpoint")
@@ -221,6 +224,8 @@ class EvalParams(Section):
 
     @model_validator(mode="after")
     def _model_judges_have_models(self) -> EvalParams:
+        if self.generation == "server" and self.server is None:
+            raise KeyProblem("server", "missing: generation 'server' needs it (its base_url)")
         if self.judge_api is not None and self.judge_local is not None:
             raise KeyProblem("judge_local", "judge_api is set too: the LLM judge is an endpoint or a local model")
         needs = {"llm": "judge_api (an OpenAI-compatible endpoint) or judge_local (a local model)",

@@ -1,10 +1,12 @@
 """The building blocks of params sections: the strict base of every section, and the sections that name a
-model: an OpenAI-compatible endpoint, a local model, a guard model (an endpoint serving it or a local copy)."""
+model: an OpenAI-compatible endpoint, a local model, a guard model (an endpoint serving it or a local copy), a
+server of the trained arms (vLLM with LoRA adapters)."""
 from __future__ import annotations
 
 from typing import Optional
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -55,3 +57,24 @@ class GuardParams(Section):
         if (self.api is None) == (self.local is None):
             raise ValueError("give either api (an endpoint) or local (a local model), exactly one")
         return self
+
+
+class ServerParams(Section):
+    """``eval.server``: the arms answered by OpenAI-compatible servers (vLLM) that serve each base model with
+    the arms over it as LoRA adapters, one server per base: the i-th base of ``vllm-command``'s list is
+    served on ``base_url``'s port + i. Generation settings are ``eval``'s own (``max_new_tokens``, sampling)."""
+
+    base_url: str = Field("http://127.0.0.1:8000/v1", description="the first server; its port must be given")
+    api_key_env: str = Field("VLLM_API_KEY", description="variable holding the server's --api-key (any non-empty)")
+    concurrency: int = Field(64, ge=1)
+    max_retries: int = Field(6, ge=0)
+    timeout_s: float = Field(300.0, gt=0)
+    cache_path: str = "cache/generation_cache.sqlite"
+
+    @field_validator("base_url")
+    @classmethod
+    def _has_port(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.port is None:
+            raise ValueError(f"'{url}' needs a scheme and a port, e.g. http://127.0.0.1:8000/v1")
+        return url

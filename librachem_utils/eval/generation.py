@@ -2,7 +2,8 @@
 
 - ``eval_prompts``: the prompts of the test splits in the modes the params name, capped per split
   and mode by a seeded draw that keeps the labels balanced;
-- ``generate_arm`` / ``generate_baseline``: responses as JSON Lines in ``results/responses/``, one
+- ``generate_arm`` (here, or at a server: ``server_generation``) / ``generate_baseline``: responses as JSON
+  Lines in ``results/responses/``, one
   file per model, with prompt, response, label, model, split, mode, the params hash of the run that
   wrote them and their ``generation_key``.
 
@@ -110,7 +111,7 @@ def generation_key(model: object, settings: dict, prompts: list[dict]) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _reusable(path: Path, prompts: list[dict], key: str) -> bool:
+def reusable(path: Path, prompts: list[dict], key: str) -> bool:
     """Whether ``path`` holds one answer per prompt, all made under ``key``."""
     if not path.is_file():
         return False
@@ -118,7 +119,7 @@ def _reusable(path: Path, prompts: list[dict], key: str) -> bool:
     return len(rows) == len(prompts) and all(row.get("generation_key") == key for row in rows)
 
 
-def _write_responses(cfg: RunConfig, model: str, key: str, prompts: list[dict], responses: list[Optional[str]],
+def write_responses(cfg: RunConfig, model: str, key: str, prompts: list[dict], responses: list[Optional[str]],
                      errors: Optional[list[Optional[str]]] = None) -> Path:
     errors = errors or [None] * len(prompts)
     rows = [{**p, "model": model, "response": r, "error": e, "params_hash": cfg.params_hash, "generation_key": key}
@@ -127,14 +128,19 @@ def _write_responses(cfg: RunConfig, model: str, key: str, prompts: list[dict], 
 
 
 def generate_arm(cfg: RunConfig, arm: str, prompts: list[dict], progress: bool = True) -> Path:
-    """Answer ``prompts`` with the arm saved in ``models/<arm>`` (batched, greedy unless params sample)."""
+    """Answer ``prompts`` with the arm saved in ``models/<arm>`` (batched, greedy unless params sample); with
+    ``eval.generation: server``, at its server (``server_generation``)."""
+    if cfg.params.eval.generation == "server":
+        from librachem_utils.eval.server_generation import generate_served_arm
+
+        return generate_served_arm(cfg, arm, prompts, progress)
     folder = cfg.paths.models / arm
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no trained arm '{arm}' (run 04_dpo_qlora first)")
     settings = arm_settings(cfg)
     key = generation_key(model_fingerprint(folder), settings, prompts)
     path = responses_path(cfg, arm)
-    if _reusable(path, prompts, key):
+    if reusable(path, prompts, key):
         return path
     from librachem_utils.api.local_model import generate, load_for_generation
 
@@ -143,7 +149,7 @@ def generate_arm(cfg: RunConfig, arm: str, prompts: list[dict], progress: bool =
     answers = generate(model, tokenizer, [p["prompt"] for p in prompts], template=settings["template"],
                        batch_size=ev.batch_size, max_new_tokens=ev.max_new_tokens, do_sample=ev.do_sample,
                        temperature=ev.temperature, seed=cfg.params.seed, progress=progress)
-    return _write_responses(cfg, arm, key, prompts, answers)
+    return write_responses(cfg, arm, key, prompts, answers)
 
 
 def generate_baseline(cfg: RunConfig, api: ApiParams, prompts: list[dict]) -> Optional[Path]:
@@ -156,9 +162,9 @@ def generate_baseline(cfg: RunConfig, api: ApiParams, prompts: list[dict]) -> Op
         return None
     key = generation_key({field: getattr(api, field) for field in BASELINE_FIELDS}, {}, prompts)
     path = responses_path(cfg, api.model)
-    if _reusable(path, prompts, key):
+    if reusable(path, prompts, key):
         return path
     client = ApiClient(api, cfg.paths.resolve(api.cache_path))
     results = client.complete_many([ChatRequest.user(p["prompt"]) for p in prompts], desc=api.model)
     print(f"baseline {api.model}: {client.usage.summary(api)}")
-    return _write_responses(cfg, api.model, key, prompts, [r.text for r in results], [r.error for r in results])
+    return write_responses(cfg, api.model, key, prompts, [r.text for r in results], [r.error for r in results])

@@ -14,6 +14,9 @@ surrounding spaces ignored. The label comes back as ``label`` ("legitimate" or "
 ``true_label`` is dropped and every other column is kept. With ``with_response`` a ``response`` (or
 ``completion``) column is required too and comes back as ``response``.
 
+``load_training_set`` reads the paper's training layout (``prompt, chosen, rejected``, e.g. the released
+LibraChemQA or ``data/dataset/paper/train.parquet``) into rows of those three texts.
+
 A missing column, an empty value, an unknown label, an empty file or text that is not UTF-8 raises
 ``files.DataFileError`` naming the file, the row (CSV: its line; JSON Lines and Parquet: the n-th row)
 and the column or value.
@@ -59,6 +62,18 @@ def load_test_set(path: str | Path, *, with_response: bool = False) -> list[dict
             row["response"] = text_value(record, response_column, where, allow_empty=True)
         rows.append(row)
     return rows
+
+
+TRAINING_COLUMNS = ("prompt", "chosen", "rejected")
+
+
+def load_training_set(path: str | Path) -> list[dict]:
+    """The ``(prompt, chosen, rejected)`` rows of a file in the paper's training layout, in file order."""
+    path = Path(path)
+    records = list(read_records(path))
+    if not records:
+        raise DataFileError(f"{path}: the file is empty (no rows)")
+    return [{column: text_value(record, column, where) for column in TRAINING_COLUMNS} for where, record in records]
 
 
 def normalize_label(value: Any, where: str, column: str = "label") -> str:

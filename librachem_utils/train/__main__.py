@@ -19,6 +19,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--force", action="store_true", help="retrain the named arms even if complete")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    import torch
+    from accelerate import PartialState
+
+    PartialState(cpu=not torch.cuda.is_available())  # without a GPU, processes of accelerate launch join over gloo
     try:
         cfg = params_mod.load(args.params)
         arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None

@@ -2,6 +2,7 @@
 configs built from the params, and merging an adapter into its base."""
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,17 +17,29 @@ from librachem_utils.train.device import DeviceSettings
 PROJECT_DEFAULTS = {"logging_steps": 1, "save_strategy": "no", "report_to": "none", "dataloader_num_workers": 0}
 
 
+def under_fsdp() -> bool:
+    """Whether ``accelerate launch`` runs this process with FSDP (its config sets ACCELERATE_USE_FSDP)."""
+    return os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true")
+
+
+def model_kwargs(settings: DeviceSettings) -> dict:
+    """``from_pretrained`` arguments: dtype, 4-bit quantization, and one GPU per process (DDP). Under FSDP the
+    4-bit weights are stored in the compute dtype and no device map is given, so that FSDP can shard them."""
+    fsdp = under_fsdp()
+    kwargs: dict = {"dtype": settings.dtype}
+    if settings.load_in_4bit:
+        kwargs["quantization_config"] = bnb_4bit_config(settings.bnb_4bit_quant_type, settings.use_bnb_nested_quant,
+                                                        settings.dtype, settings.dtype if fsdp else None)
+    if settings.device == "cuda" and not fsdp:
+        kwargs["device_map"] = {"": PartialState().local_process_index}
+    return kwargs
+
+
 def load_model(source: str | Path, settings: DeviceSettings, gradient_checkpointing: bool = False):
     """A causal LM for training: 4-bit (prepared for k-bit training) or plain, on the picked device."""
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict = {"dtype": settings.dtype}
-    if settings.load_in_4bit:
-        kwargs["quantization_config"] = bnb_4bit_config(settings.bnb_4bit_quant_type, settings.use_bnb_nested_quant,
-                                                        settings.dtype)
-    if settings.device == "cuda":
-        kwargs["device_map"] = {"": PartialState().local_process_index}
-    model = AutoModelForCausalLM.from_pretrained(str(source), **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(str(source), **model_kwargs(settings))
     if settings.load_in_4bit:
         from peft import prepare_model_for_kbit_training
 
