@@ -17,7 +17,8 @@ install: $(VENV)/.installed
 reproduce: install          ## run all six notebooks on the offline CPU default
 	$(PY) -m librachem_utils.run --params $(PARAMS)
 
-test: install               ## the fast test suite (what CI runs)
+test: install               ## ruff, then the fast test suite (what CI runs)
+	$(VENV)/bin/ruff check librachem_utils tests benchmarks
 	$(PY) -m pytest -q
 
 test-slow: install          ## the long tests

@@ -72,7 +72,7 @@ def _expanded(alternative: str) -> list[str]:
     if not alternative.startswith("(?:"):
         return [alternative]
     depth = 0
-    for end, char in enumerate(alternative):
+    for end, char in enumerate(alternative):  # noqa: B007 (end is read after the loop)
         depth += (char == "(") - (char == ")")
         if depth == 0:
             break
