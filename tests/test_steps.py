@@ -3,6 +3,7 @@ judging and scoring, provenance outside the run folder, the command line, and th
 import ast
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -96,8 +97,10 @@ def test_colab_setup_clones_into_content_installs_without_colabs_own_and_finds_t
 
 
 def test_make_colab_install_leaves_out_what_colab_setup_leaves_out():
-    recipe = subprocess.run(["make", "-n", "colab-install", "PYTHON=python3"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.splitlines()
+    outer_make = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")  # under `make test`, a nested make announces its directory
+    env = {key: value for key, value in os.environ.items() if key not in outer_make}
+    recipe = subprocess.run(["make", "--no-print-directory", "-n", "colab-install", "PYTHON=python3"], cwd=ROOT,
+                            capture_output=True, text=True, check=True, env=env).stdout.splitlines()
     assert recipe[0] == """python3 -c 'import librachem_utils.steps as s; s.install_colab_set(".")'"""
     assert "requirements" not in "\n".join(recipe[1:]), "one list of what Colab keeps: steps.COLAB_KEEPS"
 
