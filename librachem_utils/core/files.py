@@ -95,6 +95,12 @@ def read_utf8(path: str | os.PathLike) -> str:
         raise DataFileError(f"{path}, line {line}: not valid UTF-8 (byte {err.start})") from None
 
 
+def json_digest(value: Any, length: int | None = 16) -> str:
+    """The sha256 of a JSON-able value with its keys sorted (the same value gives the same hash), cut to
+    ``length`` hex digits (None: all 64): the identity of what made an artifact."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:length]
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

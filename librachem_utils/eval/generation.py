@@ -18,7 +18,6 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
-import json
 import os
 import random
 from collections import defaultdict
@@ -80,7 +79,7 @@ def model_fingerprint(source: str | Path) -> str:
             continue
         if path.name == "adapter_config.json":
             config = {k: v for k, v in files.read_json(path).items() if k != "base_model_name_or_path"}
-            content = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+            content = files.json_digest(config, length=None)
         else:
             stat = path.stat()
             content = _file_digest(str(path), stat.st_size, stat.st_mtime_ns)
@@ -108,7 +107,7 @@ def generation_key(model: object, settings: dict, prompts: list[dict]) -> str:
     """A short hash of the model's identity, the generation settings and the prompts (ids and text)."""
     asked = [(p["triplet_id"], p["split"], p["mode"], p["prompt"]) for p in prompts]
     identity = {"model": model, "settings": settings, "prompts": asked}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return files.json_digest(identity)
 
 
 def reusable(path: Path, prompts: list[dict], key: str) -> bool:

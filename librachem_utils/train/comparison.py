@@ -1,13 +1,12 @@
 """LoRA vs QLoRA: the same short balanced DPO from ``sft_helpful``, over plain and over 4-bit weights."""
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from librachem_utils.core import files
 from librachem_utils.train.arms import arm_stages
 from librachem_utils.train.callbacks import StepLog, fit
 from librachem_utils.train.data import rows_per_run, select_triplets
@@ -21,7 +20,7 @@ def comparison_key(ctx: Context, sft_fingerprint: str) -> str:
     identity = {"sft_helpful": sft_fingerprint, "steps": ctx.train.project.compare_qlora_steps,
                 "trainer": trainer_settings(ctx.section(stage), ctx.settings),
                 "model": ctx.train.model.model_dump(mode="json")}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return files.json_digest(identity)
 
 
 def compare_lora_qlora(ctx: Context) -> dict:

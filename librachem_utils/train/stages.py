@@ -8,8 +8,6 @@ reused exactly when its marker holds the same fingerprint.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -105,7 +103,7 @@ def fingerprint(stage: Stage, ctx: Context, parent_fingerprint: Optional[str]) -
     else:
         identity = {"stage": asdict(stage), "seed": ctx.random_seed, "data": ctx.data.digest,
                     "parent": parent_fingerprint, "settings": stage_settings(stage, ctx)}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return files.json_digest(identity)
 
 
 def _pretrain(stage: Stage, ctx: Context, folder: Path, args) -> dict:
