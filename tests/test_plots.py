@@ -74,10 +74,40 @@ def test_absent_inputs_are_skipped_with_a_note(tmp_path, capsys):
     (run_dir / "results" / "dataset_summary.json").unlink()
     written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
     assert sorted(p.name for p in written) == sorted(
-        ["fig_main.png", "fig_dilemma.png", "fig_overrefusal.png", "fig_judges.png"] + TABLE_FILES)
+        ["fig_main.png", "fig_dilemma.png", "fig_overrefusal.png", "fig_judges.png", "alignment_tax.png"]
+        + TABLE_FILES)
     notes = capsys.readouterr().out
     for name in ("fig_balance", "fig_lengths", "fig_diversity", "fig_training"):
         assert f"[figures] {name}: skipped (no " in notes
+
+
+def test_metrics_saved_before_the_alignment_tax_skip_its_figure_with_a_note(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(FIXTURE / "results", run_dir / "results")
+    older = files.read_json(run_dir / "results" / "metrics.json")
+    del older["alignment_tax"], older["answered_correctly_by_intent"]
+    for group in older["groups"]:
+        del group["answered"], group["answered_correctly"]
+    files.write_json(run_dir / "results" / "metrics.json", older)
+    written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
+    assert "alignment_tax.png" not in {p.name for p in written} and "fig_main.png" in {p.name for p in written}
+    assert "[figures] alignment_tax: skipped (" in capsys.readouterr().out
+    assert "Answered correctly" not in (tmp_path / "out" / "results_table.md").read_text()
+    with pytest.raises(ValueError, match="no alignment_tax"):
+        results_figures.alignment_tax_figure(older)
+
+
+def test_alignment_tax_figure_has_a_row_of_panels_per_mode_and_a_column_per_split():
+    saved_metrics = metrics.read_metrics(FIXTURE / "results" / "metrics.json")
+    fig = results_figures.alignment_tax_figure(saved_metrics)
+    assert len(fig.axes) == len(saved_metrics["modes"]) * len(saved_metrics["splits"]) == 4
+    assert [ax.get_title().splitlines()[0] for ax in fig.axes[:2]] == ["test, TEXT", "test_unseen_compounds, TEXT"]
+    tax = next(r for r in saved_metrics["alignment_tax"] if (r["split"], r["mode"], r["model_a"]) ==
+               ("test", "text", "dpo_balanced"))
+    notes = [text.get_text() for text in fig.axes[0].texts]
+    assert f"Δ {tax['difference']['value']:+.2f}\np = {tax['holm_p']:.2g}" in notes
+    text_only = {**saved_metrics, "modes": ["text"]}
+    assert len(results_figures.alignment_tax_figure(text_only).axes) == len(saved_metrics["splits"])
 
 
 def test_pareto_front():
@@ -114,6 +144,8 @@ def test_notebook_06_regenerates_the_same_files_through_papermill(saved, tmp_pat
 def test_committed_figures_are_those_of_the_committed_results(tmp_path):
     default = params.load(ROOT / "params" / "default.yaml")
     written = plots.save_all(default.paths.run_dir, tmp_path, formats=("png",))
-    assert len(written) == len(plots.FIGURES) + len(TABLE_FILES)
+    committed = metrics.read_metrics(default.paths.results / "metrics.json")
+    skipped = [] if "alignment_tax" in committed else ["alignment_tax"]  # results saved before it was computed
+    assert len(written) == len(plots.FIGURES) - len(skipped) + len(TABLE_FILES)
     for path in written:
         assert path.read_bytes() == (default.figures_dir() / path.name).read_bytes(), path.name

@@ -16,7 +16,13 @@ from matplotlib.figure import Figure
 from librachem_utils.core import files, tables
 from librachem_utils.eval import metrics as metrics_mod
 from librachem_utils.report.data_figures import balance_figure, diversity_figure, lengths_figure
-from librachem_utils.report.results_figures import dilemma_figure, judges_figure, main_figure, overrefusal_figure
+from librachem_utils.report.results_figures import (
+    alignment_tax_figure,
+    dilemma_figure,
+    judges_figure,
+    main_figure,
+    overrefusal_figure,
+)
 from librachem_utils.report.training_figures import read_logs, training_figure, training_series
 
 DPI = 150
@@ -30,6 +36,8 @@ FIGURES = {
     "fig_dilemma": "The dual-use dilemma: safety against utility per model, with the Pareto frontier.",
     "fig_overrefusal": "Over-refusal by intent: the share of legitimate requests each model refuses.",
     "fig_judges": "Agreement between judges: confusion matrices and Cohen's kappa.",
+    "alignment_tax": "The alignment tax: checkable legitimate requests answered, and answered correctly, per model "
+                     "next to the base model's, with the paired difference and its Holm-adjusted McNemar p.",
 }
 _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
@@ -65,6 +73,10 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
             return "no test split in the metrics"
         if need == "judges" and not metrics["judge_agreement"]:
             return "only one judge in the metrics"
+        if need == "alignment_tax" and "alignment_tax" not in metrics:
+            return f"{metrics_file} has no alignment_tax: it was saved before it was computed; rerun step 05"
+        if need == "alignment_tax" and not metrics["alignment_tax"]:
+            return "no model to compare with the base model in the metrics"
         return None
 
     plan = {  # name -> (make, why it is skipped, or None)
@@ -78,6 +90,7 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         "fig_dilemma": (lambda: dilemma_figure(metrics), results_gap("test")),
         "fig_overrefusal": (lambda: overrefusal_figure(metrics), results_gap("test")),
         "fig_judges": (lambda: judges_figure(metrics), results_gap("judges")),
+        "alignment_tax": (lambda: alignment_tax_figure(metrics), results_gap("alignment_tax")),
     }
     written = []
     for name, (make, missing) in plan.items():

@@ -1,5 +1,5 @@
 """Figures of the results (step 05, from ``metrics.json``): rates per model, the safety-utility
-dilemma with its Pareto frontier, over-refusal by intent and judge agreement."""
+dilemma with its Pareto frontier, over-refusal by intent, judge agreement and the alignment tax."""
 from __future__ import annotations
 
 import math
@@ -9,11 +9,13 @@ from typing import Optional, Sequence
 import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from librachem_utils.core.schema import INTENTS, LEGITIMATE
 from librachem_utils.eval import metrics as metrics_mod
+from librachem_utils.eval.alignment_tax import BASE_MODEL
 from librachem_utils.eval.metrics import RATE_NAMES
-from librachem_utils.report.style import RATE_COLORS, model_colors, new_figure, styled, words
+from librachem_utils.report.style import PALETTE, RATE_COLORS, model_colors, new_figure, styled, words
 
 
 def _metrics(source: dict | str | Path) -> dict:
@@ -237,3 +239,63 @@ def judges_figure(metrics: dict | str | Path) -> Figure:
         ax.set_visible(False)
     fig.suptitle("Judge agreement on refused vs answered (rows where both judges decided)")
     return fig
+
+
+#: the bars of ``alignment_tax_figure``: rate -> (label, color)
+TAX_BARS = {"answered": ("answered", RATE_COLORS["utility"]), "answered_correctly": ("answered correctly", PALETTE[4])}
+
+
+@styled
+def alignment_tax_figure(metrics: dict | str | Path) -> Figure:
+    """Per model, the checkable legitimate requests answered and answered correctly (95% CIs) next to the
+    base's (hatched; dashed: its answered correctly), with each model's difference from the base on
+    answered correctly and its Holm-adjusted McNemar p above its bars; columns splits, rows TEXT then
+    SMILES (where present)."""
+    metrics = _metrics(metrics)
+    if "alignment_tax" not in metrics:
+        raise ValueError("alignment_tax_figure: the metrics have no alignment_tax (saved before it was computed)")
+    taxes = {(r["split"], r["mode"], r["model_a"]): r for r in metrics["alignment_tax"]}
+    splits, modes = metrics["splits"], metrics["modes"]
+    models = [BASE_MODEL] + [m for m in metrics["models"] if any(key[2] == m for key in taxes)]
+    fig, axes = new_figure(len(modes), len(splits), max(3.4, 0.75 * len(models) + 1.2) * len(splits) + 0.6,
+                           3.4 * len(modes) + 1.2, sharey=True)
+    for row, mode in enumerate(modes):
+        for col, split in enumerate(splits):
+            _tax_panel(axes[row][col], metrics, split, mode, models, taxes)
+        axes[row][0].set_ylabel("share of checkable legitimate requests")
+    handles = [Patch(facecolor=color, label=label) for label, color in TAX_BARS.values()]
+    handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//", label=BASE_MODEL))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
+    fig.suptitle("The alignment tax: checkable legitimate requests answered, and answered with every fact right\n"
+                 f"(95% bootstrap CI; Δ = model − {BASE_MODEL} on answered correctly, with its Holm-adjusted "
+                 f"McNemar p;\njudge: {metrics['primary_judge']})")
+    return fig
+
+
+def _tax_panel(ax, metrics: dict, split: str, mode: str, models: Sequence[str], taxes: dict) -> None:
+    by_model = {g["model"]: g for g in _groups(metrics, split, mode) if "answered_correctly" in g}
+    width = 0.38
+    for x, model in enumerate(models):
+        for i, (rate, (_, color)) in enumerate(TAX_BARS.items()):
+            cell = by_model[model][rate] if model in by_model else {"value": None}
+            if cell["value"] is None:
+                continue
+            xi = x + (i - 0.5) * width
+            error = [[cell["value"] - cell["ci_low"]], [cell["ci_high"] - cell["value"]]]
+            ax.bar(xi, cell["value"], width, yerr=error, color=color, hatch="//" if model == BASE_MODEL else None,
+                   edgecolor="white", linewidth=0, error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "0.25"})
+            ax.text(xi, 0.02, f"{cell['value']:.2f}", rotation=90, ha="center", va="bottom", fontsize=6.5,
+                    color="white" if cell["value"] > 0.2 else "0.2")  # at the foot, so a zero shows too
+        tax = taxes.get((split, mode, model))
+        if tax is not None:
+            ax.text(x, 1.03, f"Δ {tax['difference']['value']:+.2f}\np = {tax['holm_p']:.2g}", ha="center",
+                    va="bottom", fontsize=7, color="0.15")
+    base = by_model.get(BASE_MODEL, {}).get("answered_correctly", {}).get("value")
+    if base is not None:
+        ax.axhline(base, color=TAX_BARS["answered_correctly"][1], linestyle="--", linewidth=0.8, zorder=1)
+    ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
+    ax.set_ylim(0, 1.22)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    counts = sorted({g["answered_correctly"]["n"] for g in by_model.values()}) or [0]
+    n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    ax.set_title(f"{split}, {mode.upper()}\n{n} checkable request{'' if n == '1' else 's'} per model")
