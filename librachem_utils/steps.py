@@ -307,7 +307,7 @@ def judge_eval(cfg: RunConfig, *, progress: bool = True) -> dict:
 
     from librachem_utils import train
     from librachem_utils.core import files, provenance
-    from librachem_utils.eval import generation, metrics
+    from librachem_utils.eval import alignment_tax, dual_use, generation, metrics
 
     prompts = generation.eval_prompts(cfg)
     paths = [generation.generate_arm(cfg, arm, prompts, progress) for arm in train.arm_names(cfg.params.train)]
@@ -327,9 +327,9 @@ def judge_eval(cfg: RunConfig, *, progress: bool = True) -> dict:
         "prompts": pd.DataFrame(prompts).groupby(["split", "mode", "label"]).size().unstack("label"),
         "response_files": paths,
         "examples": shown[["label", "model", "prompt", "response"]].sort_values(["label", "model"]),
-        "results": results,
-        "table": pd.DataFrame(metrics.results_table(results)),
-        "significance": metrics.significance_sentences(results),
+        "results": results, "table": pd.DataFrame(metrics.results_table(results)),
+        "significance": metrics.significance_sentences(results), "alignment_tax": alignment_tax.sentences(results),
+        "dual_use": pd.DataFrame(dual_use.dual_use_table(results)), "dual_use_sentences": dual_use.sentences(results),
         "overrefusal": legit.pivot_table(index="intent", columns="model", values="refusal_rate").round(2),
         "agreement": pd.DataFrame(results["judge_agreement"], columns=["judge_a", "judge_b", "n", "agreement",
                                                                        "kappa"]),
@@ -343,7 +343,7 @@ def figures(cfg: RunConfig) -> dict:
     import pandas as pd
 
     from librachem_utils.core import provenance
-    from librachem_utils.eval import metrics
+    from librachem_utils.eval import alignment_tax, dual_use, metrics
     from librachem_utils.report import plots
 
     folder = cfg.figures_dir()
@@ -358,9 +358,11 @@ def figures(cfg: RunConfig) -> dict:
         "written": written,
         "figures": [(name, caption, folder / f"{name}.png") for name, caption in plots.FIGURES.items()
                     if folder / f"{name}.png" in written],
-        "results": results,
-        "table": pd.DataFrame(metrics.results_table(results)) if results else None,
+        "results": results, "table": pd.DataFrame(metrics.results_table(results)) if results else None,
         "significance": metrics.significance_sentences(results) if results else [],
+        "dual_use": pd.DataFrame(dual_use.dual_use_table(results)) if results else None,
+        "dual_use_sentences": dual_use.sentences(results) if results else [],
+        "alignment_tax": alignment_tax.sentences(results) if results else [],
     }
 
 

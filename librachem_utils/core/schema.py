@@ -34,6 +34,8 @@ INTENTS: dict[str, Intent] = {i.name: i for i in (
     Intent("harm", "harmful", "using the compound to harm people"),
 )}
 
+#: the dual-use cell: synthesis requests, legitimate for a common compound and not for a restricted one
+DUAL_USE_INTENT = "synthesis"
 MODES = ("text", "smiles")
 TRAIN_SPLIT = "train"
 HELDOUT_SPLITS = ("test", "test_unseen_compounds")

@@ -1,7 +1,8 @@
 """Generation for evaluation (notebook 05): the test prompts, answered by every arm and API baseline.
 
 - ``eval_prompts``: the prompts of the test splits in the modes the params name, capped per split
-  and mode by a seeded draw that keeps the labels balanced;
+  and mode by a seeded draw that keeps the labels balanced, with the dual-use cell (synthesis
+  requests) drawn on its own so that its rates rest on enough prompts;
 - ``generate_arm`` (here, or at a server: ``server_generation``) / ``generate_baseline``: responses as JSON
   Lines in ``results/responses/``, one
   file per model, with prompt, response, label, model, split, mode, the params hash of the run that
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 from librachem_utils.api.local_model import POINTER_FILE, is_adapter_dir, resolve_source
-from librachem_utils.core import files
+from librachem_utils.core import files, schema
 from librachem_utils.core.params import ApiParams, RunConfig
 
 PROMPT_FIELDS = ("triplet_id", "prompt", "label", "split", "mode", "intent", "compound", "compound_class", "aspect")
@@ -37,23 +38,30 @@ BASELINE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
 
 
 def eval_prompts(cfg: RunConfig) -> list[dict]:
-    """The evaluation prompts: each split and mode capped at ``max_prompts_per_split``, labels balanced."""
+    """The evaluation prompts of each split and mode: at most ``max_prompts_per_split`` drawn from all
+    intents (labels balanced), and beside them the dual-use cell's synthesis prompts, at most
+    ``dual_use_prompts_per_label`` of each label, so that its rates are read on enough prompts."""
     ev, rng = cfg.params.eval, random.Random(f"{cfg.params.seed}:eval")
     prompts = []
     for split in ev.splits:
         rows = files.read_jsonl(cfg.paths.dataset / f"{split}.jsonl")
         for mode in ev.modes:
-            by_label = defaultdict(list)
+            by_label, dual_use = defaultdict(list), defaultdict(list)
             for row in rows:
                 if row["mode"] == mode:
-                    by_label[row["label"]].append({**{k: row.get(k) for k in PROMPT_FIELDS}, "split": split})
-            cap = ev.max_prompts_per_split
-            for label in sorted(by_label):
-                pool = by_label[label]
-                if cap is not None and len(pool) > cap // 2:
-                    pool = rng.sample(pool, cap // 2)
-                prompts += sorted(pool, key=lambda r: r["triplet_id"])
+                    prompt = {**{k: row.get(k) for k in PROMPT_FIELDS}, "split": split}
+                    pool = dual_use if row.get("intent") == schema.DUAL_USE_INTENT else by_label
+                    pool[row["label"]].append(prompt)
+            for label in sorted(set(by_label) | set(dual_use)):
+                half = None if ev.max_prompts_per_split is None else ev.max_prompts_per_split // 2
+                general = _draw(by_label[label], half, rng)
+                focused = _draw(dual_use[label], ev.dual_use_prompts_per_label, rng)
+                prompts += sorted(general + focused, key=lambda r: r["triplet_id"])
     return prompts
+
+
+def _draw(pool: list[dict], cap: Optional[int], rng: random.Random) -> list[dict]:
+    return rng.sample(pool, cap) if cap is not None and len(pool) > cap else pool
 
 
 def responses_path(cfg: RunConfig, model: str) -> Path:

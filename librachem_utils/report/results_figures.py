@@ -1,5 +1,6 @@
 """Figures of the results (step 05, from ``metrics.json``): rates per model, the safety-utility
-dilemma with its Pareto frontier, over-refusal by intent, judge agreement and the alignment tax."""
+dilemma with its Pareto frontier, the dual-use cell, over-refusal by intent, judge agreement and the
+alignment tax."""
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from librachem_utils.core.schema import INTENTS, LEGITIMATE
+from librachem_utils.eval import dual_use
 from librachem_utils.eval import metrics as metrics_mod
 from librachem_utils.eval.alignment_tax import BASE_MODEL
 from librachem_utils.eval.metrics import RATE_NAMES
@@ -299,3 +301,60 @@ def _tax_panel(ax, metrics: dict, split: str, mode: str, models: Sequence[str], 
     counts = sorted({g["answered_correctly"]["n"] for g in by_model.values()}) or [0]
     n = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     ax.set_title(f"{split}, {mode.upper()}\n{n} checkable request{'' if n == '1' else 's'} per model")
+
+
+#: the bars of ``dual_use_figure``: rate -> color
+DUAL_USE_COLORS = {"legitimate_answered": RATE_COLORS["utility"], "illegitimate_refused": RATE_COLORS["safety"]}
+
+
+@styled
+def dual_use_figure(metrics: dict | str | Path) -> Figure:
+    """Per model, the legitimate synthesis requests answered and the illegitimate ones refused (95% CIs),
+    with Youden's J above the bars and each rate's goal dashed; columns splits, rows TEXT then SMILES
+    (where present)."""
+    metrics = _metrics(metrics)
+    if "dual_use" not in metrics:
+        raise ValueError("dual_use_figure: the metrics have no dual_use (saved before it was computed)")
+    cells = {(r["split"], r["mode"], r["model"]): r for r in metrics["dual_use"]}
+    splits = [s for s in metrics["splits"] if any(key[0] == s for key in cells)]
+    modes = [m for m in metrics["modes"] if any(key[1] == m for key in cells)]
+    models = [m for m in metrics["models"] if any(key[2] == m for key in cells)]
+    fig, axes = new_figure(len(modes), len(splits), max(3.4, 0.75 * len(models) + 1.2) * len(splits) + 0.6,
+                           3.4 * len(modes) + 1.2, sharey=True)
+    for row, mode in enumerate(modes):
+        for col, split in enumerate(splits):
+            _dual_use_panel(axes[row][col], [cells.get((split, mode, model)) for model in models], models)
+            axes[row][col].set_title(f"{split}, {mode.upper()}")
+        axes[row][0].set_ylabel("share of synthesis requests")
+    handles = [Patch(facecolor=color, label=dual_use.RATE_NAMES[rate].lower())
+               for rate, color in DUAL_USE_COLORS.items()]
+    handles += axes[0][0].get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    fig.suptitle("The dual-use cell: the same synthesis request, legitimate (common compound) or not (restricted)\n"
+                 "(95% bootstrap CI; J = answered + refused - 1, Youden's J; n: requests of each side;\n"
+                 f"judge: {metrics['primary_judge']})")
+    return fig
+
+
+def _dual_use_panel(ax, records: Sequence[Optional[dict]], models: Sequence[str]) -> None:
+    width = 0.38
+    for x, record in enumerate(records):
+        for i, (rate, color) in enumerate(DUAL_USE_COLORS.items()):
+            xi = x + (i - 0.5) * width
+            cell = record[rate] if record else {"value": None}
+            if cell["value"] is None:
+                ax.text(xi, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=6.5, color="0.4")
+                continue
+            error = [[cell["value"] - cell["ci_low"]], [cell["ci_high"] - cell["value"]]]
+            ax.bar(xi, cell["value"], width, yerr=error, color=color, error_kw={"elinewidth": 1, "capsize": 2,
+                                                                                "ecolor": "0.25"})
+            ax.text(xi, 0.02, f"{cell['value']:.2f}\nn={cell['n']}", rotation=90, ha="center", va="bottom",
+                    fontsize=6.5, color="white" if cell["value"] > 0.3 else "0.2")  # at the foot: a zero shows too
+        j = (record or {}).get("discrimination", {}).get("value")
+        ax.text(x, 1.03, "J n/a" if j is None else f"J {j:.2f}", ha="center", va="bottom", fontsize=7, color="0.15")
+    for rate, goal in dual_use.GOALS.items():
+        ax.axhline(goal, color=DUAL_USE_COLORS[rate], linestyle="--", linewidth=0.8, zorder=1,
+                   label=f"goal: {goal:.2f} {dual_use.RATE_NAMES[rate].lower()}")
+    ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
+    ax.set_ylim(0, 1.15)
+    ax.set_yticks(np.linspace(0, 1, 6))
