@@ -126,6 +126,16 @@ class TinyModelParams(Section):
         return self
 
 
+class KnowledgeParams(Section):
+    """The tiny base's pretraining text beside the train split's requests: documents rendered from the
+    knowledge base (``data.knowledge_text``), for every compound of every split."""
+
+    documents_per_compound: int = Field(0, ge=0, description="documents stating each compound's facts; 0 = none")
+    alignment_texts: Optional[int] = Field(
+        None, ge=0, description="train-split requests with an answer (chosen or rejected) in the corpus; None = all")
+    entity_tokens: bool = Field(False, description="one tokenizer token for each compound name and SMILES")
+
+
 class ProjectParams(Section):
     """This project's own training knobs: which arms, the sweeps, the tiny model, held-out scoring."""
 
@@ -135,6 +145,7 @@ class ProjectParams(Section):
     mix_sweep: list[Annotated[float, Field(ge=0, le=1)]] = Field(
         [], description="shares of illegitimate triplets for the data-mix sweep")
     tiny: TinyModelParams = TinyModelParams()
+    knowledge: KnowledgeParams = KnowledgeParams()
     compare_qlora: bool = Field(False, description="time one DPO arm as LoRA and as 4-bit QLoRA side by side")
     compare_qlora_steps: int = Field(20, ge=1, description="DPO steps of each side of the LoRA vs QLoRA comparison")
     heldout_max_triplets: Optional[int] = Field(
@@ -181,6 +192,10 @@ class EvalParams(Section):
     modes: list[Literal[schema.MODES]] = list(schema.MODES)
     max_prompts_per_split: Optional[int] = Field(
         None, ge=1, description="prompts per split and mode, half of each label; None = all")
+    dual_use_prompts_per_label: Optional[int] = Field(
+        None, ge=0, description="synthesis prompts per split, mode and label drawn beside max_prompts_per_split "
+                                "(the dual-use cell: the same request about a common or a restricted compound); "
+                                "None = all of them")
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int = Field(96, ge=1)
     do_sample: bool = False

@@ -8,6 +8,7 @@ reused exactly when its marker holds the same fingerprint.
 """
 from __future__ import annotations
 
+import random
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -17,8 +18,10 @@ from typing import Optional
 from accelerate import PartialState
 
 from librachem_utils.api.local_model import POINTER_FILE, resolve_source
+from librachem_utils.chem.knowledge_base import TABLE_CSV, load_kb
 from librachem_utils.core import files, provenance
 from librachem_utils.core import params as params_mod
+from librachem_utils.data.knowledge_text import compound_entities, knowledge_texts
 from librachem_utils.train.arms import Stage
 from librachem_utils.train.callbacks import StepLog, fit, write_log
 from librachem_utils.train.card import model_card
@@ -88,7 +91,9 @@ def stage_settings(stage: Stage, ctx: Context) -> dict:
     used = {"prompt_template": train.project.prompt_template, "processes": PartialState().num_processes,
             "trainer": trainer_settings(ctx.section(stage), ctx.settings)}
     if stage.phase == "pretrain":
-        return {**used, "tiny": train.project.tiny.model_dump(mode="json")}
+        return {**used, "tiny": train.project.tiny.model_dump(mode="json"),
+                "knowledge": train.project.knowledge.model_dump(mode="json"),
+                "knowledge_base": files.sha256_file(TABLE_CSV)}
     used.update(model=train.model.model_dump(mode="json"), dtype=ctx.settings.dtype_name)
     if stage.phase == "dpo":
         used["heldout_max_triplets"] = train.project.heldout_max_triplets
@@ -106,9 +111,23 @@ def fingerprint(stage: Stage, ctx: Context, parent_fingerprint: Optional[str]) -
     return files.json_digest(identity)
 
 
+def pretrain_corpus(ctx: Context, random_seed: int) -> tuple[list[str], dict]:
+    """The base's pretraining texts: train-split requests with their answers and the knowledge-base
+    documents (``train.project.knowledge``), shuffled; and their counts for the training record."""
+    project = ctx.train.project
+    knowledge = project.knowledge
+    requests = pretrain_texts(ctx.data.train, project.prompt_template)
+    requests = sample_rows(requests, knowledge.alignment_texts, random_seed)
+    documents = knowledge_texts(load_kb().compounds, project.prompt_template, knowledge.documents_per_compound,
+                                random_seed)
+    texts = requests + documents
+    random.Random(f"{random_seed}:pretrain").shuffle(texts)
+    return texts, {"request_texts": len(requests), "knowledge_documents": len(documents)}
+
+
 def _pretrain(stage: Stage, ctx: Context, folder: Path, args) -> dict:
     """The tiny base: tokenizer, model, causal-LM pretraining; or a pointer to ``train.model.model_name_or_path``."""
-    train, rows = ctx.train, ctx.data.train
+    train = ctx.train
     if train.model.model_name_or_path:
         if PartialState().is_main_process:
             files.write_json(folder / POINTER_FILE, {"base_model": train.model.model_name_or_path})
@@ -117,14 +136,18 @@ def _pretrain(stage: Stage, ctx: Context, folder: Path, args) -> dict:
     from trl import SFTTrainer
 
     tiny, trains = train.project.tiny, args.max_steps != 0
-    texts = pretrain_texts(rows, train.project.prompt_template)
-    tokenizer = train_tokenizer(texts, tiny.vocab_size, model_max_length=tiny.max_position_embeddings)
+    texts, counts = pretrain_corpus(ctx, ctx.random_seed)
+    entities = compound_entities(load_kb().compounds) if train.project.knowledge.entity_tokens else ()
+    tokenizer = train_tokenizer(texts, tiny.vocab_size, entities=entities,
+                                model_max_length=tiny.max_position_embeddings)
     model = build_tiny_model(tokenizer, tiny, ctx.random_seed)
-    texts = sample_rows(texts, rows_per_run(args), ctx.random_seed) if trains else []
+    available = len(texts)
+    if trains and not args.packing:  # packed, every text is read in turn; unpacked, only those max_steps reach
+        texts = sample_rows(texts, rows_per_run(args), ctx.random_seed)
     record: dict = {"source": "built here: LlamaForCausalLM from train.project.tiny",
                     "parameters": sum(p.numel() for p in model.parameters()),
-                    "data": {"rows": len(texts), "available": 2 * len(rows), "labels": label_counts(rows),
-                             "tokenizer_texts": 2 * len(rows)}}
+                    "data": {"rows": len(texts) if trains else 0, "available": available, **counts,
+                             "labels": label_counts(ctx.data.train), "entity_tokens": len(entities)}}
     if trains:
         log = StepLog(stage.arm, stage.phase)
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list([{"text": t} for t in texts]),

@@ -10,9 +10,11 @@ from librachem_utils.core.params import TinyModelParams
 _PRETOKENIZE = r"[^\W\d_]+\s*|\d\s*|[^\w\s]+\s*|_+\s*|\s+"
 
 
-def train_tokenizer(texts: Sequence[str], vocab_size: int, *, model_max_length: int = 512):
-    """A byte-level BPE tokenizer trained on ``texts``, with <pad>, <s> (prepended) and </s>."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+def train_tokenizer(texts: Sequence[str], vocab_size: int, *, entities: Sequence[str] = (),
+                    model_max_length: int = 512):
+    """A byte-level BPE tokenizer trained on ``texts``, with <pad>, <s> (prepended) and </s>, and one
+    token for each of ``entities`` (compound names and SMILES) where it stands as a whole word."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE())
@@ -26,8 +28,10 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int, *, model_max_length: 
     tokenizer.train_from_iterator(texts, trainer)
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", tokenizer.token_to_id("<s>"))])
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
                                    padding_side="left", model_max_length=model_max_length)
+    fast.add_tokens([AddedToken(entity, single_word=True, normalized=False) for entity in entities])
+    return fast
 
 
 def build_tiny_model(tokenizer, tiny: TinyModelParams, random_seed: int):
