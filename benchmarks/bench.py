@@ -10,6 +10,9 @@
 - the cache: a warm rerun's time as a share of the cold run's (these three in ``bench_api``);
 - the rule judge: ``refusal.classify`` responses per second on one core;
 - batched versus one-at-a-time generation (batch 16) with ``api.local_model`` on a small Llama built here;
+- training as model FLOPs utilization: the CPU's float32 matmul peak, and the MFU, tokens/s and padding
+  share of pretraining, SFT and DPO with LoRA through TRL on the default params' tiny model, with
+  pretraining's packing x batch size (8, 32) side by side (``bench_training``);
 - training tokens per second per arm and the wall time of each notebook, read from the default
   run's ``results/train_metrics.json`` and ``timings.json`` (``make reproduce`` writes them).
 
@@ -172,6 +175,15 @@ def bench_generation(sizes: Sizes, workdir: Path) -> list[Row]:
                          "tokens_decoded_last_run": new_tokens})]
 
 
+# --- training MFU ------------------------------------------------------------------------------------
+
+def bench_training(sizes: Sizes, workdir: Path, root: Path) -> list[Row]:
+    """``bench_training``'s rows; imported here, as it loads torch, transformers and TRL."""
+    from bench_training import bench_training as training_rows
+
+    return training_rows(sizes, workdir, root)
+
+
 # --- training and notebook timings of the default run ---------------------------------------------
 
 def bench_default_run(root: Path) -> list[Row]:
@@ -225,7 +237,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
     parser.add_argument("--out", type=Path, help="where to write the results (default: <project>/runs/bench.json)")
     parser.add_argument("--skip", default="",
-                        help="comma-separated parts to skip: api, judge, generation, default_run")
+                        help="comma-separated parts to skip: api, judge, generation, training, default_run")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     root = project_root()
@@ -237,6 +249,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         workdir = Path(tmp)
         parts = {"api": lambda: bench_api(sizes, workdir), "judge": lambda: bench_judge(sizes, root),
                  "generation": lambda: bench_generation(sizes, workdir),
+                 "training": lambda: bench_training(sizes, workdir, root),
                  "default_run": lambda: bench_default_run(root)}
         for name, fn in parts.items():
             if name not in skip:

@@ -33,12 +33,18 @@ class Sizes:
     judge_s: float
     generation_prompts: int
     generation_tokens: int
+    train_warmup_steps: int  # untimed steps before each timed training run
+    train_min_steps: int  # timed steps of a run, at least ...
+    train_max_steps: int  # ... and at most
+    train_run_s: float  # each run stops at its first step past this many timed seconds (and min steps)
 
 
 FULL = Sizes(latency_s=0.1, sequential_items=30, concurrent_items=960, concurrency=32, rate_limit_rpm=600.0,
-             rate_limit_s=20.0, judge_s=3.0, generation_prompts=32, generation_tokens=32)
+             rate_limit_s=20.0, judge_s=3.0, generation_prompts=32, generation_tokens=32, train_warmup_steps=1,
+             train_min_steps=3, train_max_steps=200, train_run_s=5.0)
 QUICK = Sizes(latency_s=0.1, sequential_items=10, concurrent_items=320, concurrency=32, rate_limit_rpm=600.0,
-              rate_limit_s=5.0, judge_s=1.0, generation_prompts=16, generation_tokens=16)
+              rate_limit_s=5.0, judge_s=1.0, generation_prompts=16, generation_tokens=16, train_warmup_steps=1,
+              train_min_steps=2, train_max_steps=50, train_run_s=1.5)
 
 
 def offline_setup():
