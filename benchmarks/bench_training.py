@@ -177,7 +177,9 @@ class _Setup:
 
     @classmethod
     def load(cls, root: Path, workdir: Path, rows: int) -> _Setup:
+        from librachem_utils.chem.knowledge_base import load_kb
         from librachem_utils.core import params
+        from librachem_utils.data.knowledge_text import compound_entities
         from librachem_utils.train.data import pretrain_texts
         from librachem_utils.train.device import pick_device
         from librachem_utils.train.tiny import train_tokenizer
@@ -186,8 +188,9 @@ class _Setup:
         train, seed = cfg.params.train, cfg.params.seed
         facts = fact_rows(rows, seed)
         tiny = train.project.tiny
+        entities = compound_entities(load_kb().compounds) if train.project.knowledge.entity_tokens else ()
         tokenizer = train_tokenizer(pretrain_texts(facts, train.project.prompt_template), tiny.vocab_size,
-                                    model_max_length=tiny.max_position_embeddings)
+                                    entities=entities, model_max_length=tiny.max_position_embeddings)
         return cls(train, pick_device(train.model), seed, facts, tokenizer, workdir)
 
     def model(self):
