@@ -75,7 +75,7 @@ def test_absent_inputs_are_skipped_with_a_note(tmp_path, capsys):
     written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
     assert sorted(p.name for p in written) == sorted(
         ["fig_main.png", "fig_dilemma.png", "fig_dual_use.png", "fig_overrefusal.png", "fig_judges.png",
-         "alignment_tax.png"] + TABLE_FILES)
+         "fig_alignment_tax.png"] + TABLE_FILES)
     notes = capsys.readouterr().out
     for name in ("fig_balance", "fig_lengths", "fig_diversity", "fig_training"):
         assert f"[figures] {name}: skipped (no " in notes
@@ -90,8 +90,8 @@ def test_metrics_saved_before_the_alignment_tax_skip_its_figure_with_a_note(tmp_
         del group["answered"], group["answered_correctly"]
     files.write_json(run_dir / "results" / "metrics.json", older)
     written = plots.save_all(run_dir, tmp_path / "out", formats=("png",))
-    assert "alignment_tax.png" not in {p.name for p in written} and "fig_main.png" in {p.name for p in written}
-    assert "[figures] alignment_tax: skipped (" in capsys.readouterr().out
+    assert "fig_alignment_tax.png" not in {p.name for p in written} and "fig_main.png" in {p.name for p in written}
+    assert "[figures] fig_alignment_tax: skipped (" in capsys.readouterr().out
     assert "Answered correctly" not in (tmp_path / "out" / "results_table.md").read_text()
     with pytest.raises(ValueError, match="no alignment_tax"):
         results_figures.alignment_tax_figure(older)
@@ -198,7 +198,7 @@ def test_committed_figures_are_those_of_the_committed_results(tmp_path):
     default = params.load(ROOT / "params" / "default.yaml")
     written = plots.save_all(default.paths.run_dir, tmp_path, formats=("png",))
     committed = metrics.read_metrics(default.paths.results / "metrics.json")
-    skipped = [name for name, key in (("alignment_tax", "alignment_tax"), ("fig_dual_use", "dual_use"))
+    skipped = [name for name, key in (("fig_alignment_tax", "alignment_tax"), ("fig_dual_use", "dual_use"))
                if key not in committed]  # results saved before it was computed
     tables = TABLE_FILES if "dual_use" in committed else TABLE_FILES[:2]
     assert len(written) == len(plots.FIGURES) - len(skipped) + len(tables)

@@ -40,7 +40,7 @@ FIGURES = {
                     "illegitimate ones refused (95% bootstrap CIs, goals dashed), with Youden's J.",
     "fig_overrefusal": "Over-refusal by intent: the share of legitimate requests each model refuses.",
     "fig_judges": "Agreement between judges: confusion matrices and Cohen's kappa.",
-    "alignment_tax": "The alignment tax: checkable legitimate requests answered, and answered correctly, per model "
+    "fig_alignment_tax": "The alignment tax: checkable legitimate requests answered, and answered correctly, per model "
                      "next to the base model's, with the paired difference and its Holm-adjusted McNemar p.",
 }
 _PNG_METADATA = {"Software": None}
@@ -99,7 +99,7 @@ def save_all(run_dir: str | Path, out_dir: str | Path, formats: Sequence[str] = 
         "fig_dual_use": (lambda: dual_use_figure(metrics), results_gap("dual_use")),
         "fig_overrefusal": (lambda: overrefusal_figure(metrics), results_gap("test")),
         "fig_judges": (lambda: judges_figure(metrics), results_gap("judges")),
-        "alignment_tax": (lambda: alignment_tax_figure(metrics), results_gap("alignment_tax")),
+        "fig_alignment_tax": (lambda: alignment_tax_figure(metrics), results_gap("alignment_tax")),
     }
     written = []
     for name, (make, missing) in plan.items():
