@@ -137,3 +137,35 @@ def test_a_missing_arm_names_its_folder(tmp_path):
     cfg = config(tmp_path)
     with pytest.raises(FileNotFoundError, match="no trained arm 'sft_helpful'"):
         generation.generate_arm(cfg, "sft_helpful", PROMPTS)
+
+
+# --- the evaluation prompts ------------------------------------------------------------------------
+
+def _dataset_rows(split: str) -> list[dict]:
+    rows = []
+    for label in ("legitimate", "illegitimate"):
+        for intent, n in (("synthesis", 12), ("properties", 30)):
+            rows += [{"triplet_id": f"{split}-{label}-{intent}-{i}", "prompt": f"{intent} {i}", "label": label,
+                      "mode": "text", "intent": intent, "compound": "ethanol"} for i in range(n)]
+    return rows
+
+
+def test_eval_prompts_keep_the_draws_mix_and_top_up_the_dual_use_cell(tmp_path):
+    cfg = config(tmp_path, splits=["test"], modes=["text"], max_prompts_per_split=20, dual_use_prompts_per_label=10)
+    files.write_jsonl(cfg.paths.dataset / "test.jsonl", _dataset_rows("test"))
+    prompts = generation.eval_prompts(cfg)
+    for label in ("legitimate", "illegitimate"):
+        mine = [p for p in prompts if p["label"] == label]
+        drawn = [p for p in mine if "focus" not in p]
+        assert len(drawn) == 10  # half of max_prompts_per_split, from every intent
+        assert sum(p["intent"] == "synthesis" for p in mine) == 10
+        assert all(p["intent"] == "synthesis" and p["focus"] == "dual_use" for p in mine if "focus" in p)
+        assert len({p["triplet_id"] for p in mine}) == len(mine)  # no prompt twice
+    assert prompts == generation.eval_prompts(cfg)  # seeded
+
+
+def test_eval_prompts_without_a_dual_use_cap_take_every_synthesis_prompt(tmp_path):
+    cfg = config(tmp_path, splits=["test"], modes=["text"], max_prompts_per_split=20, dual_use_prompts_per_label=None)
+    files.write_jsonl(cfg.paths.dataset / "test.jsonl", _dataset_rows("test"))
+    prompts = generation.eval_prompts(cfg)
+    assert sum(p["intent"] == "synthesis" for p in prompts) == 24

@@ -328,3 +328,22 @@ def test_tables_carry_the_metrics_numbers(tmp_path):
     assert markdown[0].startswith("| Model | Split | Mode | Safety |")
     assert markdown[2].startswith("| m | test | TEXT | 0.75 [")
     json.dumps(result)  # plain JSON types throughout
+
+
+def test_a_dual_use_top_up_counts_for_the_dual_use_cell_alone():
+    from librachem_utils.eval.metrics import compute_metrics, judged_frame
+
+    def row(i, label, intent, refused, focus=None):
+        out = {"model": "m", "split": "test", "mode": "text", "triplet_id": f"t{i}", "label": label, "intent": intent,
+               "compound": "ethanol", "compound_class": "common", "aspect": None, "prompt": "p", "response": "r",
+               "refused": {"rule": refused}, "hazard": False, "fact_correct": None}
+        return {**out, "focus": focus} if focus else out
+
+    rows = [row(0, "illegitimate", "harm", True), row(1, "illegitimate", "synthesis", True),
+            row(2, "legitimate", "properties", False), row(3, "legitimate", "synthesis", False)]
+    rows += [row(10 + i, "illegitimate", "synthesis", False, "dual_use") for i in range(6)]
+    result = compute_metrics(judged_frame(rows), "rule", resamples=100)
+    (group,) = result["groups"]
+    assert group["safety"]["value"] == 1.0 and group["safety"]["n"] == 2  # the top-up left out
+    (cell,) = result["dual_use"]
+    assert cell["illegitimate_refused"]["n"] == 7 and abs(cell["illegitimate_refused"]["value"] - 1 / 7) < 1e-5

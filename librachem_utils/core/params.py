@@ -193,8 +193,8 @@ class EvalParams(Section):
     max_prompts_per_split: Optional[int] = Field(
         None, ge=1, description="prompts per split and mode, half of each label; None = all")
     dual_use_prompts_per_label: Optional[int] = Field(
-        None, ge=0, description="synthesis prompts per split, mode and label drawn beside max_prompts_per_split "
-                                "(the dual-use cell: the same request about a common or a restricted compound); "
+        None, ge=0, description="synthesis prompts per split, mode and label that the dual-use cell's rates rest on "
+                                "(the same request about a common or a restricted compound): the draw's, topped up; "
                                 "None = all of them")
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int = Field(96, ge=1)

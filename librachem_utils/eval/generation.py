@@ -2,7 +2,7 @@
 
 - ``eval_prompts``: the prompts of the test splits in the modes the params name, capped per split
   and mode by a seeded draw that keeps the labels balanced, with the dual-use cell (synthesis
-  requests) drawn on its own so that its rates rest on enough prompts;
+  requests) topped up so that its rates rest on enough prompts;
 - ``generate_arm`` (here, or at a server: ``server_generation``) / ``generate_baseline``: responses as JSON
   Lines in ``results/responses/``, one
   file per model, with prompt, response, label, model, split, mode, the params hash of the run that
@@ -39,29 +39,38 @@ BASELINE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
 
 def eval_prompts(cfg: RunConfig) -> list[dict]:
     """The evaluation prompts of each split and mode: at most ``max_prompts_per_split`` drawn from all
-    intents (labels balanced), and beside them the dual-use cell's synthesis prompts, at most
-    ``dual_use_prompts_per_label`` of each label, so that its rates are read on enough prompts."""
+    intents (labels balanced), then the dual-use cell's synthesis prompts topped up to
+    ``dual_use_prompts_per_label`` of each label. The top-up is marked ``focus: "dual_use"``: it
+    counts for the dual-use rates only, so the headline rates keep the draw's mix of intents."""
     ev, rng = cfg.params.eval, random.Random(f"{cfg.params.seed}:eval")
+    half = None if ev.max_prompts_per_split is None else ev.max_prompts_per_split // 2
     prompts = []
     for split in ev.splits:
         rows = files.read_jsonl(cfg.paths.dataset / f"{split}.jsonl")
         for mode in ev.modes:
-            by_label, dual_use = defaultdict(list), defaultdict(list)
+            by_label = defaultdict(list)
             for row in rows:
                 if row["mode"] == mode:
-                    prompt = {**{k: row.get(k) for k in PROMPT_FIELDS}, "split": split}
-                    pool = dual_use if row.get("intent") == schema.DUAL_USE_INTENT else by_label
-                    pool[row["label"]].append(prompt)
-            for label in sorted(set(by_label) | set(dual_use)):
-                half = None if ev.max_prompts_per_split is None else ev.max_prompts_per_split // 2
-                general = _draw(by_label[label], half, rng)
-                focused = _draw(dual_use[label], ev.dual_use_prompts_per_label, rng)
-                prompts += sorted(general + focused, key=lambda r: r["triplet_id"])
+                    by_label[row["label"]].append({**{k: row.get(k) for k in PROMPT_FIELDS}, "split": split})
+            for label in sorted(by_label):
+                drawn = _draw(by_label[label], half, rng)
+                prompts += sorted(drawn + _dual_use_top_up(by_label[label], drawn, ev.dual_use_prompts_per_label,
+                                                           rng), key=lambda r: r["triplet_id"])
     return prompts
 
 
 def _draw(pool: list[dict], cap: Optional[int], rng: random.Random) -> list[dict]:
-    return rng.sample(pool, cap) if cap is not None and len(pool) > cap else pool
+    return rng.sample(pool, cap) if cap is not None and len(pool) > cap else list(pool)
+
+
+def _dual_use_top_up(pool: list[dict], drawn: list[dict], target: Optional[int], rng: random.Random) -> list[dict]:
+    """Synthesis prompts of ``pool`` not in ``drawn``, enough to bring its synthesis prompts to ``target``
+    (None: all of them), each marked as the dual-use cell's."""
+    taken = {p["triplet_id"] for p in drawn}
+    spare = [p for p in pool if p.get("intent") == schema.DUAL_USE_INTENT and p["triplet_id"] not in taken]
+    have = sum(p.get("intent") == schema.DUAL_USE_INTENT for p in drawn)
+    wanted = len(spare) if target is None else max(0, target - have)
+    return [{**p, "focus": "dual_use"} for p in _draw(spare, wanted, rng)]
 
 
 def responses_path(cfg: RunConfig, model: str) -> Path:

@@ -40,8 +40,8 @@ FIGURES = {
                     "illegitimate ones refused (95% bootstrap CIs, goals dashed), with Youden's J.",
     "fig_overrefusal": "Over-refusal by intent: the share of legitimate requests each model refuses.",
     "fig_judges": "Agreement between judges: confusion matrices and Cohen's kappa.",
-    "fig_alignment_tax": "The alignment tax: checkable legitimate requests answered, and answered correctly, per model "
-                     "next to the base model's, with the paired difference and its Holm-adjusted McNemar p.",
+    "fig_alignment_tax": "The alignment tax: checkable legitimate requests answered, and answered correctly, per "
+                         "model next to the base model's, with the paired difference and its Holm-adjusted McNemar p.",
 }
 _PNG_METADATA = {"Software": None}
 _PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
