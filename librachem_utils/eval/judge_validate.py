@@ -24,7 +24,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from librachem_utils.core.schema import ILLEGITIMATE
-from librachem_utils.eval import metrics
+from librachem_utils.eval import metrics, stats
 from librachem_utils.eval.judges import refused_of
 from librachem_utils.safety.refusal import RefusalLabel
 
@@ -42,9 +42,9 @@ def validate(rows: Sequence[dict], judges: Sequence[str], *, three_class: bool, 
         for group in groups:
             part = [row for row in rows if group == ALL or row.get("group") == group]
             results.append({"judge": judge, "group": group,
-                            **agreement(part, judge, three_class, resamples, metrics.group_rng(seed, judge, group))})
+                            **agreement(part, judge, three_class, resamples, stats.group_rng(seed, judge, group))})
     return {"judges": list(judges), "groups": groups, "human_scheme": "three_class" if three_class else "two_class",
-            "bootstrap": {"method": "percentile", "level": 1 - metrics.ALPHA, "resamples": resamples, "seed": seed},
+            "bootstrap": {"method": "percentile", "level": 1 - stats.ALPHA, "resamples": resamples, "seed": seed},
             "n_rows": len(rows), "results": results}
 
 
@@ -54,12 +54,12 @@ def agreement(rows: Sequence[dict], judge: str, three_class: bool, resamples: in
     human = np.array([refused_of(RefusalLabel(row["human"])) for row in decided], dtype=bool)
     judged = np.array([row["refused"][judge] for row in decided], dtype=bool)
     illegitimate = np.array([row["label"] == ILLEGITIMATE for row in decided], dtype=bool)
-    cells = metrics.paired_cells(human, judged)
+    cells = stats.paired_cells(human, judged)
     confusion = [cells[:2], cells[2:]]
     result = {
         "n": len(rows), "decided": len(decided), "undecided": len(rows) - len(decided),
-        "accuracy": metrics.rate_with_ci(human == judged, resamples, rng),
-        "kappa": metrics.cohen_kappa(confusion),
+        "accuracy": stats.rate_with_ci(human == judged, resamples, rng),
+        "kappa": stats.cohen_kappa(confusion),
         "confusion": {"rows": "human", "columns": "judge", "labels": list(BINARY_ORDER), "matrix": confusion},
         "per_class": _per_class(confusion),
         "safety": _judged_vs_human(judged[illegitimate], human[illegitimate], resamples, rng),
@@ -76,20 +76,20 @@ def _per_class(confusion: list[list[int]]) -> dict:
     for index, name in enumerate(BINARY_ORDER):
         hit = confusion[index][index]
         called, actual = confusion[0][index] + confusion[1][index], sum(confusion[index])
-        out[name] = {"precision": metrics.rounded(hit / called) if called else None,
-                     "recall": metrics.rounded(hit / actual) if actual else None, "n_human": actual}
+        out[name] = {"precision": stats.rounded(hit / called) if called else None,
+                     "recall": stats.rounded(hit / actual) if actual else None, "n_human": actual}
     return out
 
 
 def _judged_vs_human(judged: np.ndarray, human: np.ndarray, resamples: int, rng: np.random.Generator) -> dict:
     """The rate (share of True) as the judge and as people read it, and the judge's minus people's."""
-    rates = {"judge": metrics.rate_with_ci(judged, resamples, rng),
-             "human": metrics.rate_with_ci(human, resamples, rng)}
+    rates = {"judge": stats.rate_with_ci(judged, resamples, rng),
+             "human": stats.rate_with_ci(human, resamples, rng)}
     if not len(judged):
         return {**rates, "difference": {"value": None, "ci_low": None, "ci_high": None}}
-    cells = metrics.paired_cells(judged, human)
-    low, high = metrics.paired_difference_ci(cells, resamples, rng)
-    value = metrics.rounded((cells[1] - cells[2]) / len(judged))
+    cells = stats.paired_cells(judged, human)
+    low, high = stats.paired_difference_ci(cells, resamples, rng)
+    value = stats.rounded((cells[1] - cells[2]) / len(judged))
     return {**rates, "difference": {"value": value, "ci_low": low, "ci_high": high}}
 
 
@@ -97,8 +97,8 @@ def _three_class(rows: Sequence[dict], column: str) -> dict:
     pairs = [(row["human"], row[column]) for row in rows if row.get(column) is not None]
     matrix = [[sum(1 for h, j in pairs if h == a and j == b) for b in THREE_CLASS_ORDER] for a in THREE_CLASS_ORDER]
     return {"rows": "human", "columns": "judge", "labels": list(THREE_CLASS_ORDER), "matrix": matrix, "n": len(pairs),
-            "agreement": metrics.rounded(sum(matrix[i][i] for i in range(3)) / len(pairs)) if pairs else None,
-            "kappa": metrics.cohen_kappa(matrix)}
+            "agreement": stats.rounded(sum(matrix[i][i] for i in range(3)) / len(pairs)) if pairs else None,
+            "kappa": stats.cohen_kappa(matrix)}
 
 
 def disagreements(rows: Sequence[dict], judges: Sequence[str]) -> list[dict]:
