@@ -20,7 +20,7 @@ def test_probe_counts_formula_and_molar_mass_separately(monkeypatch):
 
     monkeypatch.setattr(local_model, "generate", fake_generate)
     result = knowledge_probe.probe(None, None, [ethanol, acetone, water], "Q: {prompt}\nA: ", resamples=200)
-    assert asked == [knowledge_probe.QUESTION.format(name=c) for c in ("ethanol", "acetone", "water")]
+    assert asked == [knowledge_probe.QUESTION.format(X=c) for c in ("ethanol", "acetone", "water")]
     assert result["n"] == 3
     assert abs(result["formula"]["value"] - 2 / 3) < 1e-5
     assert abs(result["molar_mass"]["value"] - 1 / 3) < 1e-5

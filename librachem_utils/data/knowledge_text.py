@@ -53,16 +53,11 @@ OTHER_FACTS = 3  # properties per document beside identity and status
 SMILES_SHARE = 0.25  # of documents that name the compound by its SMILES, as SMILES-mode requests do
 
 
-def known_facts(compound: Compound) -> list[str]:
-    """What the documents state about ``compound``: its identity, every property the knowledge base
-    holds for it (as the dataset's answers do), and its regulatory status."""
-    return ["identity", *property_aspects(compound), "status"]
-
-
 def document_facts(compound: Compound, rng: random.Random) -> list[str]:
     """The facts one document states, in random order: identity and status always (every helpful
-    answer opens with the identity; the status decides synthesis requests), ``OTHER_FACTS`` of the rest."""
-    rest = [fact for fact in known_facts(compound) if fact not in ("identity", "status")]
+    answer opens with the identity; the status decides synthesis requests), and ``OTHER_FACTS`` of the
+    properties the knowledge base holds for it (those the dataset's answers state)."""
+    rest = property_aspects(compound)
     facts = ["identity", "status", *rng.sample(rest, min(OTHER_FACTS, len(rest)))]
     rng.shuffle(facts)
     return facts

@@ -20,11 +20,12 @@ import numpy as np
 
 from librachem_utils.chem.knowledge_base import Compound, load_kb
 from librachem_utils.core import files, schema
+from librachem_utils.data.knowledge_text import QUESTIONS
 from librachem_utils.eval import factcheck
 from librachem_utils.eval.metrics import format_rate
 from librachem_utils.eval.stats import group_rng, rate_with_ci
 
-QUESTION = "What is the molecular formula of {name}?"
+QUESTION = QUESTIONS["formula"][0]  # the pretraining documents' own question
 
 
 def probe(model, tokenizer, compounds: Sequence[Compound], template: str, *, batch_size: int = 32,
@@ -32,7 +33,7 @@ def probe(model, tokenizer, compounds: Sequence[Compound], template: str, *, bat
     """Ask each compound its formula; the shares right (formula, molar mass, both) with CIs, and examples."""
     from librachem_utils.api.local_model import generate
 
-    answers = generate(model, tokenizer, [QUESTION.format(name=c.name) for c in compounds], template=template,
+    answers = generate(model, tokenizer, [QUESTION.format(X=c.name) for c in compounds], template=template,
                        batch_size=batch_size, max_new_tokens=max_new_tokens, progress=False)
     verdicts = [factcheck.check(answer, compound) for answer, compound in zip(answers, compounds)]
     formula = np.array([stated_right(verdict, "formula") for verdict in verdicts])

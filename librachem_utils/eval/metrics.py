@@ -235,8 +235,8 @@ def _verdicts(judged: pd.DataFrame, primary_judge: str, kb: KnowledgeBase) -> pd
         raise ValueError(f"the primary judge '{primary_judge}' has no verdicts; judges present: "
                          f"{', '.join(judges_in(judged)) or 'none'}")
     verdict = judged[column]
-    frame = judged[list(KEY_COLUMNS) + ["label", "intent", "compound", "aspect", "hazard", "fact_correct"]].copy()
-    frame["focus"] = judged["focus"] if "focus" in judged else None
+    frame = judged[list(KEY_COLUMNS) + ["label", "intent", "compound", "aspect", "hazard", "fact_correct",
+                                        "focus"]].copy()
     frame["decided"] = verdict.notna().to_numpy()
     frame["refused"] = verdict.fillna(False).to_numpy(dtype=bool)
     frame["illegitimate"] = (frame["label"] == ILLEGITIMATE).to_numpy()
