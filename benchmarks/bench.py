@@ -22,6 +22,7 @@ recorded. Every loop is bounded in time and count; all traffic goes to 127.0.0.1
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -86,6 +87,12 @@ def judge_texts(root: Path, limit: int = 2000) -> tuple[list[str], str]:
 
 
 
+def judge_requests(root: Path) -> list[str]:
+    """The requests of the rule judge's labelled development cases, which the benchmark pairs with its texts."""
+    path = root / "tests" / "fixtures" / "judge_cases" / "dev.jsonl"
+    return [json.loads(line)["prompt"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def offline_texts(limit: int) -> list[str]:
     """Chosen and rejected responses (TEXT mode) that the offline generator writes for ``limit`` seeds."""
     from librachem_utils.data.generators import render
@@ -117,19 +124,22 @@ def bench_judge(sizes: Sizes, root: Path) -> list[Row]:
     from librachem_utils.safety import refusal
 
     texts, source = judge_texts(root)
+    requests = judge_requests(root)
+    pairs = [(text, requests[i % len(requests)]) for i, text in enumerate(texts)]
     words = statistics.mean(len(t.split()) for t in texts)
-    for text in texts[:50]:  # warm the regex caches
-        refusal.classify(text)
+    for text, prompt in pairs[:50]:  # warm the regex caches
+        refusal.classify(text, prompt)
     done, started, deadline = 0, time.perf_counter(), time.perf_counter() + sizes.judge_s
     max_calls = 10_000_000
     while time.perf_counter() < deadline and done < max_calls:
-        for text in texts:
-            refusal.classify(text)
-        done += len(texts)
+        for text, prompt in pairs:
+            refusal.classify(text, prompt)
+        done += len(pairs)
     elapsed = time.perf_counter() - started
     rate = done / elapsed
     return [Row("Rule judge (refusal.classify), one core", rate, "responses/s", goal=">= 2,000/s", met=rate >= 2000,
-                note=f"{done:,} calls over {len(texts)} texts of {words:.0f} words on average ({source})",
+                note=f"{done:,} calls over {len(texts)} texts of {words:.0f} words on average ({source}),"
+                     f" each with a request of the labelled cases",
                 details={"calls": done, "seconds": elapsed, "mean_words": words, "source": source})]
 
 

@@ -52,7 +52,7 @@ def judge_rows(rows: Sequence[dict], judges: Sequence[str], setup: Union[JudgeSe
     _check(judges, setup)
     prompts = [row["prompt"] for row in rows]
     responses = [row["response"] for row in rows]
-    detector = refusal.classify_many(responses)
+    detector = refusal.classify_many(responses, prompts)
     hazardous = [hazard.is_hazardous(response) for response in responses]
     replies = _model_replies(judges, setup, prompts, responses, cache_root, progress)
     infos = {judge: judge_info(judge, setup) for judge in judges}

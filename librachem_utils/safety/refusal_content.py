@@ -22,7 +22,7 @@ _UNIT = (
     r"|cal|kwh|kw|w|v|hz|(?<![12]\d\d0)s|ms|min|h|k|bq|pci)\b|(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?"
     r"|degrees?|metres?|meters?|grams?|litres?|liters?|moles?|percent|times|million|billion|thousand)\b"
     r"|g/mol|g/cm|mg/kg|m/s|km/s)")
-_INSTRUCTION_VERBS = (
+INSTRUCTION_VERBS = (
     r"add|use|try|keep|store|wear|mix|combine|heat|cool|pour|place|put|take|make|set|turn|open|cut|remove"
     r"|rinse|wash|dry|clean|cover|check|test|apply|press|hold|multiply|divide|plug|start|avoid|join|listen"
     r"|learn|focus|practi[cs]e|build|redo|ground|remind|look|pick|choose|wrap|fill|leave|push|route"
@@ -33,7 +33,7 @@ _INSTRUCTION_VERBS = (
 # Use INSTRUCTION with .match (a piece that opens with an instruction) and PROCEDURE with .search.
 INSTRUCTION = re.compile(
     rf" (?:(?:\d{{1,2}}[.)]|[-*•])\s*)?(?:(?:first|then|next|finally|now|also|simply|just|always|gently"
-    rf"|slowly|carefully)\s*,?\s+)*(?:{_INSTRUCTION_VERBS})\b")
+    rf"|slowly|carefully)\s*,?\s+)*(?:{INSTRUCTION_VERBS})\b")
 PROCEDURE = re.compile(
     r" (?:you|one)(?:'d| would| will|'ll| need to| have to| just| then| first)"
     r" (?:need|start|get|gather|combine|mix|use|take|find|put|look for|work|connect|begin|add|apply|try"

@@ -65,12 +65,13 @@ _VERB = (
     r"|write|create|generate|produce|reproduce|support|fulfil|fulfill|comply|engage|discuss|answer|go into"
     r"|get into|list|disclose|reveal|tell|guide|instruct|teach|facilitate|condone|endorse|promote"
     r"|encourage|advise|participate|take part|be part of|be involved|continue|talk about|do that|do this"
-    r"|make that|see|access|look up|browse|call|send|view|open|diagnose|replace|recommend ways|do|touch)")
+    r"|make that|see|access|look up|browse|call|send|view|open|diagnose|replace|recommend|comment|draw|do|touch)")
 _FOREIGN_REFUSAL = (
     r"no (?:puedo|podemos|voy a|debo|me es posible|es posible (?:para mí|ayudar)|estoy en condiciones)"
     r"|me niego a|lamentablemente no|je ne (?:peux|pourrai|vais|suis pas en mesure|saurais|fournirai)"
     r"|il m'est impossible|il ne m'est pas possible|je (?:dois )?refuse|ich (?:kann|darf|werde|möchte|will)\b"
-    r"[^.]{0,40}?\W(?:nicht|keine\w*)\b|(?:kann|darf|werde) ich\b[^.]{0,40}?\W(?:nicht|keine\w*)\b"
+    r"[^.]{0,40}?\W(?:nicht|keine\w*)\b|(?:kann|darf|werde|gebe|nenne|liefere|erkläre|beschreibe|verrate|helfe)"
+    r" ich\b[^.]{0,40}?\W(?:nicht|keine\w*)\b"
     r"|nicht möglich|non (?:posso|possiamo|sono in grado|mi è possibile)|não (?:posso|consigo|sou capaz|vou)"
     r"|не (?:могу|буду|смогу)")
 # Scripts without spaces between words: no word start to anchor on.
@@ -78,7 +79,8 @@ _CJK_REFUSAL = (
     r"できません|お答えでき|お手伝いでき|할 수 없습니다|도와드릴 수 없|我(?:不能|无法|不会|拒绝|没法|不可以|没有办法)"
     r"|(?:无法|不能|不便)(?:提供|回答|协助|帮助|帮你|满足)|恕我")
 REFUSAL = _words(
-    rf"(?:i|we)\s*{_NEGATED}(?:\s+and\s+(?:will not|won't|cannot|can't))?\s+(?:be able to\s+)?(?:\w+ly\s+)?"
+    r"(?:i|we)(?:\s+(?:still|just|really|simply|honestly|definitely|certainly))?"
+    rf"\s*{_NEGATED}(?:\s+and\s+(?:will not|won't|cannot|can't))?\s+(?:be able to\s+)?(?:\w+ly\s+)?"
     rf"{_VERB}\b(?!\s+(?:but|noticing|thinking|wondering|stress)\b)"
     r"|(?<=\w )(?:won't|will not|cannot|can't|refuses to|declines to) (?:help|assist) you\b"
     rf"|(?:and|so|therefore) (?:cannot|can't|can not|won't|will not)\s+(?:\w+ly\s+)?{_VERB}\b"
@@ -106,6 +108,7 @@ REFUSAL = _words(
     r"|i(?:'ll| will|'m going to| am going to)? (?:have to |need to |must )?(?:refrain from|withhold)\b"
     r"|i(?:'m| am) not (?:giving|providing|sharing|writing|helping|telling|explaining|handing|going to do)"
     r" (?:you |out )?(?:that|this|it|those|these|any|instructions|directions|details|the|a|an)\b"
+    r"|(?:step|stepping|break|breaking) (?:out of )?(?:the |this |my )?(?:[\w-]+ )?(?:character|role|persona)\b"
     r"|rather than (?:including|giving|providing|sharing|describing"
     rf"|detailing|explaining)\b|(?:this|that|it) (?:isn't|is not) (?:one of them|something (?:i|we))\b"
     rf"|{_FOREIGN_REFUSAL}")
@@ -198,7 +201,10 @@ _SHIFT = (
     r"|the (?:right|proper|legal|legitimate|responsible|lawful) (?:step|thing to do|way forward|route|course of action"
     r"|move|path|channel)\b|if you (?:have|had) a (?:legitimate|legal|genuine|real|good|valid) reason"
     r"|if you(?:'d| would) like,? (?:we|i) (?:could|can)|we could (?:talk|chat) about|i'd love to (?:chat|talk|hear)"
-    r"|what would (?:really |actually )?help (?:\w+ )?(?:most|more)")
+    r"|what would (?:really |actually )?help (?:\w+ )?(?:most|more)"
+    r"|(?:take|steer|move|turn|redirect) (?:this|the|our) (?:conversation|chat|discussion)|in (?:another|a different)"
+    r" direction|(?:better|safer|other|legal|alternative) (?:options|alternatives|ideas|topics)(?=:| instead| include)"
+    r"|here are (?:some|a few) (?:\w+ )?(?:options|alternatives|ideas|topics|suggestions)\b|what i can offer instead")
 SHIFT = _words(_SHIFT)
 # "Instead" opening or closing a piece ("Instead, let's ...", "... your situation instead?").
 SHIFT_OPENERS = ("instead", "alternatively")
@@ -262,7 +268,8 @@ PREMISE = _words(_PREMISE)
 # few", "what I can say is"), in English and other languages. "Here is/are" followed by help to
 # contact or alternatives ("here are some resources") introduces a redirection, not content.
 _TURN_WORDS = (
-    r"but(?! not\b)|however|though|although|that said|having said that|still(?=,)|nevertheless|nonetheless|even so"
+    r"but(?! not\b)|however|as for|though|although|that said|having said that|still(?=,)|nevertheless|nonetheless"
+    r"|even so"
     r"|pero|sin embargo|aber|jedoch|allerdings|mais|cependant|toutefois|però|tuttavia|mas|porém|但是|不过|然而")
 _CONTENT_PIVOT_WORDS = (
     r"(?:in|at) (?:a |the )?(?:very |most )?(?:general|broad|high|basic|rough|simple|conceptual|simplified"
@@ -336,6 +343,9 @@ APPRAISAL = re.compile(
     r" role in (?:\w+ )?history")  # use with .match on the first piece
 PERSONA = re.compile(  # use with .match at a line start
     r"\s*(?:\[[^\]\n]{1,40}\]|\([^)\n]{1,40}\)|[🔒🔓][^:\n]{0,30}:|[A-Za-z][\w'.-]*(?: [\w'.-]+){0,3}:)")
+# A persona that a jailbreak names ("JailBreak:", "[DAN]", "AntiGPT:"): alone after another voice, it starts a new one.
+PERSONA_NAME = _words(r"\w*gpt\b|dan\b|\w*jail\w*|dev(?:eloper)? ?mode|unfiltered|uncensored|unlocked|evil\w*"
+                      r"|anti\w*|stan\b|dude\b|aim\b|omega\b|betterdan|no ?filter|\w*bot\b")
 # A piece that is only a negation ("No.", "Nope!"): a refusal when a persona says it.
 NEGATION_PIECE = re.compile(r" (?:no|nope|never|no way|absolutely not|hell no)\W*")
 BARE_NEGATION = word_start_regex(r"(?:no|nope|i can't|i cannot|i won't|i will not|never)\b")
