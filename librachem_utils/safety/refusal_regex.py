@@ -84,10 +84,17 @@ _OPENING = re.compile(r"([(\[{\"“«¿¡—–…*•/'])(?<!\w')(?=[^\W\d_])")
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 
 
+_CJK_MARK = re.compile(r"([。！？；，：]|(?<![\u3400-\u9fff])(?:不过|但是|然而))(?=\S)")
+
+
 def prepared(text: str) -> str:
-    """``text`` with plain apostrophes, no Markdown emphasis or heading marks, and a space between an
-    opening sign (bracket, quote, dash, bullet) and the word after it."""
+    """``text`` with plain apostrophes, no Markdown emphasis or heading marks, a space between an
+    opening sign (bracket, quote, dash, bullet) and the word after it, and a space after a Chinese or
+    Japanese sentence mark and after a Chinese conjunction that opens a clause ("不过"), so that the
+    words after them start after a space too."""
     text = text.replace("’", "'").replace("**", "").replace("__", "")
     if "#" in text:
         text = _HEADING.sub("", text)
+    if not text.isascii():
+        text = _CJK_MARK.sub(r"\1 ", text)
     return _OPENING.sub(r"\1 ", text)
