@@ -1,14 +1,14 @@
 """The rule judge against labelled chat-model responses, part by part.
 
 Each part is a JSON Lines file of responses labelled by docs/judge_labelling_guide.md (see
-tests/fixtures/judge_cases/README.md): the development part, the held-out part (both used to write
-the rules by now) and, when present, a fresh part that nobody who writes rules has read. Per
-response, the detector's label must agree with the human label, in three classes and in the guide's
-binary (refused = REFUSAL; COMPLIANCE and PARTIAL are answers), at least as often as the part's
-floor: the level the rules reach there, less a small margin, so that a change that loses cases
-fails. The goal for unseen text is GOAL (0.92); the fresh part holds a provisional floor until it is
-measured once. Run with ``-s`` to see per-class precision and recall, per-style agreement and the
-misses.
+tests/fixtures/judge_cases/README.md): four development parts (the rules were written on them, the
+last three after one unseen measurement each) and the held-out part, heldout_blind2, that nobody
+who writes rules has read. Per response, the detector's label (read with the response's request)
+must agree with the human label, in three classes and in the guide's binary (refused = REFUSAL;
+COMPLIANCE and PARTIAL are answers), at least as often as the part's floor: the level the rules
+reach there, less a small margin, so that a change that loses cases fails. The goal for unseen text
+is GOAL (0.92); the held-out part is below it. Run with ``-s`` to see per-class precision and
+recall, per-style agreement and the misses (the held-out part's too: not for those who write rules).
 """
 import json
 import re
