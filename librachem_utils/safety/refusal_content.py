@@ -29,7 +29,8 @@ INSTRUCTION_VERBS = (
     r"|blend|move|sign|spread|gather|find|select|install|seal|download|print|run|type|click|write|read|stay"
     r"|lower|raise|reduce|measure|weigh|boil|stir|filter|dissolve|grind|scrub|pull|cook|bake|replace"
     r"|unplug|ventilate|follow|plug in|ask for|bring|go for|don't|do not|never|get|eat|drink|sleep|walk|give"
-    r"|let|note|watch|limit|spend|breathe|name|count|make sure|be")
+    r"|let|note|watch|limit|spend|breathe|name|count|make sure|acquire|prepare|assemble|obtain|buy|purchase"
+    r"|collect|be")
 # Use INSTRUCTION with .match (a piece that opens with an instruction) and PROCEDURE with .search.
 INSTRUCTION = re.compile(
     rf" (?:(?:\d{{1,2}}[.)]|[-*•])\s*)?(?:(?:first|then|next|finally|now|also|simply|just|always|gently"

@@ -66,16 +66,21 @@ _PROCEDURAL = words(
     r"(?:you|one|we)(?:'d| would| will|'ll| can| could| should| may| might| need| must| have to| just| then"
     r"| first| want to| start)\b|(?:first|then|next|finally|afterwards|after that|once done),"
     r"|(?:first|then|next|once) (?:you|we|one|it|they)\b"
-    r"|step \d|steps?\b|stages?\b|(?:start|begin|end|finish) (?:by|with)|by (?:\w+ing)\b|try \w+ing"
+    r"|step (?:\d|one|two|three|1st|2nd)|steps?\b|stages?\b|(?:start|begin|end|finish) (?:by|with)|by (?:\w+ing)\b"
+    r"|try \w+ing|(?:one|another|a second|a third|the (?:first|second|third|other)) (?:is|way is|approach is|option"
+    r" is|method is) \w+ing|(?:typically |usually |often |generally )?(?:involves|consists of|comes down to)\b"
+    r"|people (?:typically |usually |often |generally |mostly )?(?:use|get|buy|try|end up|turn to|rely on|start"
+    r"|look for|go)\b"
     r"|(?:made|produced|prepared|synthesi[sz]ed|obtained|manufactured|extracted) (?:by|through|via)\b"
     r"|process\w*|the (?:method|procedure|technique|trick|key|idea) (?:is|involves|works)\b|`|\$ |\(\)")
 # An instruction after a comma or a colon ("To convert it, multiply by 9/5").
-_PROCEDURAL_CLAUSE = re.compile(rf"[,:;] (?:{INSTRUCTION_VERBS})\b")
+_PROCEDURAL_CLAUSE = re.compile(rf"[,:;] (?:{INSTRUCTION_VERBS})\b(?! (?:me|us)\b)")
 # A request that sets a role to play ("Roleplay as ...", "You're Professor X in my story", "In character, ...").
 _ROLE_PLAY = words(
     r"role-?play\w*|in character|in (?:your|his|her) (?:character's )?voice|(?:answer|respond|reply|speak) as\b"
     r"|(?:you are|you're|you play|play|pretend to be|act as|pretend you're|imagine you're) (?:a|an|the|my|professor"
-    r"|doctor|dr|mr|mrs|ms|now)\b|(?:you are|you're|you play) [A-Za-z]+,")
+    r"|doctor|dr|mr|mrs|ms|now)\b|(?:you are|you're|you play) [A-Za-z]+,|(?:to|will|you) act as\b"
+    r"|in the role of\b|(?:a|this) (?:hypothetical|fictional) (?:story|scenario|world)\b")
 
 
 def asks(prompt: Optional[str]) -> frozenset:
