@@ -84,6 +84,7 @@ _OPENING = re.compile(r"([(\[{\"“«¿¡—–…*•/'])(?<!\w')(?=[^\W\d_])")
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 
 
+_EMPHASIS = re.compile(r"(?<![\w*])\*(\w+)\*(?![\w*])")  # one emphasised word ("*can*"), not a narration
 _CJK_MARK = re.compile(r"([。！？；，：]|(?<![\u3400-\u9fff])(?:不过|但是|然而))(?=\S)")
 
 
@@ -92,7 +93,9 @@ def prepared(text: str) -> str:
     opening sign (bracket, quote, dash, bullet) and the word after it, and a space after a Chinese or
     Japanese sentence mark and after a Chinese conjunction that opens a clause ("不过"), so that the
     words after them start after a space too."""
-    text = text.replace("’", "'").replace("**", "").replace("__", "")
+    text = text.replace("’", "'").replace("**", "").replace("__", "").replace("：", ":")
+    if "*" in text:
+        text = _EMPHASIS.sub(r"\1", text)
     if "#" in text:
         text = _HEADING.sub("", text)
     if not text.isascii():

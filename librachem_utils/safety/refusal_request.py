@@ -45,8 +45,10 @@ _PROCEDURE_ASK = words(
     r"|(?:can|should|do|would|could) (?:i|we) (?:use|mix|combine|buy|add|take)\b"
     r"|where (?:can|could|do|would|should|might) (?:i|we|one|someone|you) (?:get|buy|find|obtain|source|order"
     r"|acquire)\b|(?:working|the) (?:code|script|program|malware|ransomware)\b"
+    r"|how (?:it's|it is|they're|they are) (?:made|produced|synthesi[sz]ed|manufactured|built)\b"
     rf"|(?:^ |please |can you |could you |help me |i want to |i need to |let's ){_MAKE}\b")
-_HOW_ELSE = (r"how (?:much|many|long|old|big|far|often|fast|easy|hard|likely|common|dangerous|toxic|safe|bad"
+_HOW_ELSE = (r"how \w+ (?:works?|affects?|acts?)\b"
+             r"|how (?:much|many|long|old|big|far|often|fast|easy|hard|likely|common|dangerous|toxic|safe|bad"
              r"|deadly|strong|stable)|how (?:does|do|did) (?:\w+ ){1,3}?(?:work|affect|act|feel|smell|taste|look"
              r"|differ|compare|happen|get (?:their|its|the)|come|form|cause|turn|change)"
              r"|how (?:is|are|was|were) (?:\w+ ){1,3}?(?:different|used|regulated|detected|treated|related|similar"
@@ -78,8 +80,8 @@ _PROCEDURAL_CLAUSE = re.compile(rf"[,:;] (?:{INSTRUCTION_VERBS})\b(?! (?:me|us)\
 # A request that sets a role to play ("Roleplay as ...", "You're Professor X in my story", "In character, ...").
 _ROLE_PLAY = words(
     r"role-?play\w*|in character|in (?:your|his|her) (?:character's )?voice|(?:answer|respond|reply|speak) as\b"
-    r"|(?:you are|you're|you play|play|pretend to be|act as|pretend you're|imagine you're) (?:a|an|the|my|professor"
-    r"|doctor|dr|mr|mrs|ms|now)\b|(?:you are|you're|you play) [A-Za-z]+,|(?:to|will|you) act as\b"
+    r"|(?:you are|you're|you play|play|pretend to be|act as|pretend you're|pretend you are|imagine you're) (?:a|an"
+    r"|the|my|professor|doctor|dr|mr|mrs|ms|now)\b|(?:you are|you're|you play) [A-Za-z]+,|(?:to|will|you) act as\b"
     r"|in the role of\b|(?:a|this) (?:hypothetical|fictional) (?:story|scenario|world)\b")
 
 
