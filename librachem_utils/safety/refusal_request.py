@@ -19,6 +19,7 @@ carry content (``carries_content``).
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional
 
@@ -85,6 +86,7 @@ _ROLE_PLAY = words(
     r"|in the role of\b|(?:a|this) (?:hypothetical|fictional) (?:story|scenario|world)\b")
 
 
+@functools.lru_cache(maxsize=4096)  # an evaluation asks each request of several models
 def asks(prompt: Optional[str]) -> frozenset:
     """What ``prompt`` asks, clause by clause: ``procedure`` and/or ``other`` (module docstring); empty
     when there is no prompt or no ask is recognised."""
@@ -101,6 +103,7 @@ def asks(prompt: Optional[str]) -> frozenset:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=4096)
 def role_play(prompt: Optional[str]) -> bool:
     """True when ``prompt`` sets a role for the model to play."""
     return bool(prompt) and bool(_ROLE_PLAY.search(" " + prepared(prompt).lower()))
