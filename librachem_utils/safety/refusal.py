@@ -386,8 +386,7 @@ def classify(text: str, prompt: Optional[str] = None) -> RefusalVerdict:
     if degenerate and not reading.informed and cue.BARE_NEGATION.search(" " + low):
         reading.seen.add("refusal")
         reading.cues.append("refusal: a loop of negations")
-    label = _label(reading)
-    return RefusalVerdict(label, tuple(dict.fromkeys(reading.cues)), degenerate)
+    return RefusalVerdict(_label(reading), tuple(dict.fromkeys(reading.cues)), degenerate)
 
 
 def classify_many(texts: Iterable[str], prompts: Optional[Iterable[Optional[str]]] = None) -> list[RefusalVerdict]:

@@ -85,7 +85,7 @@ _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 
 
 _EMPHASIS = re.compile(r"(?<![\w*])\*(\w+)\*(?![\w*])")  # one emphasised word ("*can*"), not a narration
-_CJK_MARK = re.compile(r"([。！？；，：]|(?<![\u3400-\u9fff])(?:不过|但是|然而))(?=\S)")
+_CJK_MARK = re.compile(r"([。！？；，]|(?<![\u3400-\u9fff])(?:不过|但是|然而))(?=\S)")
 
 
 def prepared(text: str) -> str:
