@@ -14,6 +14,7 @@ from typing import NamedTuple, Optional
 
 from librachem_utils.safety import refusal_content as mark
 from librachem_utils.safety import refusal_cues as cue
+from librachem_utils.safety import refusal_turns as turning
 from librachem_utils.safety.refusal_pieces import Piece
 
 __all__ = ["Scope", "kind_of", "scope_of"]
@@ -108,7 +109,7 @@ def kind_of(piece: Piece, scope: Scope) -> tuple[str, Optional[str], int]:
     referral = cue.REFERRAL.search(low) if "helper" in rare else None
     if referral and (referral.start() < _OPENS or (not strong and referral.start() <= len(low) // 2)):
         return "referral", referral.group(0).strip(" ,;:"), 0
-    pivot = cue.CONTENT_PIVOT.match(low) if piece.turn == 2 else None  # its words are no deflection
+    pivot = turning.CONTENT_PIVOT.match(low) if piece.turn == 2 else None  # its words are no deflection
     deflections = cue.DEFLECTION.findall(low, pivot.end() if pivot else 0) if marks < _DENSE else ()
     if len(deflections) > marks:
         return "deflection", deflections[0].strip(" ,;:"), 0

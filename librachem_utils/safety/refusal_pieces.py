@@ -13,7 +13,7 @@ import re
 from typing import NamedTuple
 
 from librachem_utils.safety import refusal_content as mark
-from librachem_utils.safety import refusal_cues as cue
+from librachem_utils.safety import refusal_turns as turning
 
 __all__ = ["Piece", "pieces_of"]
 
@@ -52,12 +52,12 @@ def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
     """The pieces of ``text`` (``low`` is its lowercased form, ``flat`` that padded, with spaces for
     line breaks): sentences, cut where a pivot starts."""
     raw = text if len(low) == len(text) else low
-    pivots = [m.start() for m in cue.PIVOT.finditer(flat)]
+    pivots = [m.start() for m in turning.PIVOT.finditer(flat)]
     quotes = [m.start() for m in _QUOTES.finditer(raw)] if '"' in raw or "“" in raw else []
     out, sentences = [], _sentences(low)
     asked = [low[end - 1] == "?" for _, end, _ in sentences]
     for number, (start, end, line_start) in enumerate(sentences):
-        label = cue.PERSONA.match(raw, start, end) if line_start else None
+        label = turning.PERSONA.match(raw, start, end) if line_start else None
         if label and raw[label.end():end].strip():
             start = end - len(raw[label.end():end].lstrip())
         item = line_start and bool(mark.LIST_ITEM.match(raw, start))
@@ -65,7 +65,7 @@ def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
         cuts = [start] + pivots[bisect.bisect_right(pivots, start):bisect.bisect_left(pivots, end)] + [end]
         for i, (left, right) in enumerate(zip(cuts, cuts[1:])):
             if right > left:
-                turn = 0 if i == 0 and left not in pivots else 1 + bool(cue.CONTENT_PIVOT.match(flat, left))
+                turn = 0 if i == 0 and left not in pivots else 1 + bool(turning.CONTENT_PIVOT.match(flat, left))
                 piece = " " + low[left:right]
                 asks = piece.rstrip(" \"'”)").endswith("?") or (
                     right == end and low[end - 1] == ":" and number + 1 < len(asked) and asked[number + 1])
