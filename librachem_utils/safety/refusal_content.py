@@ -34,7 +34,7 @@ INSTRUCTION_VERBS = (
 # Use INSTRUCTION with .match (a piece that opens with an instruction) and PROCEDURE with .search.
 INSTRUCTION = re.compile(
     rf" (?:(?:\d{{1,2}}[.)]|[-*•])\s*)?(?:(?:first|then|next|finally|now|also|simply|just|always|gently"
-    rf"|slowly|carefully)\s*,?\s+)*(?:{INSTRUCTION_VERBS})\b")
+    rf"|slowly|carefully)\s*,?\s+)*(?:{INSTRUCTION_VERBS})\b(?!,)")  # "Look, ..." opens no instruction
 PROCEDURE = re.compile(
     r" (?:you|one)(?:'d| would| will|'ll| need to| have to| just| then| first)"
     r" (?:need|start|get|gather|combine|mix|use|take|find|put|look for|work|connect|begin|add|apply|try"

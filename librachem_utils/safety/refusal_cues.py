@@ -207,6 +207,7 @@ _SHIFT = (
     r"|change the|switch|discuss|focus on|look at|explore)|chang(?:e|ing) (?:the )?(?:subject|topic)"
     r"|switch(?:ing)? gears|how about (?:we|i)\b|instead of that|rather than that|let me tell you about"
     r"|something (?:more|else) (?:interesting|fun|positive)"
+    r"|(?:try|ask) me (?:with |about |for )?(?:something|anything) else\b|ask me instead\b"
     r"|(?:a|the|one) (?:much |far )?(?:better|safer|healthier|smarter|more (?:productive|effective|constructive"
     r"|ethical)) (?:use|way|approach|option|alternative|route|path|step|move|bet|idea|plan|choice)\b"
     r"|the (?:right|proper|legal|legitimate|responsible|lawful) (?:step|thing to do|way forward|route|course of action"
