@@ -64,3 +64,8 @@ CASED_CONTENT = re.compile(
     r"[A-Z](?<=[^\w-][A-Z])(?:(?=\w*[a-z\d])[a-z]?\d{0,3}(?:[A-Z][a-z]?\d{0,3})+(?![\w-])"
     r"|(?<=[a-z,] [A-Z])[a-z]{2,}(?: [A-Z][\w-]+)*)")
 LIST_ITEM = re.compile(r"(?:[-*•]|\d{1,2}[.)])\s")  # use with .match at the start of a line's first sentence
+
+
+def measured(signs: list[str]) -> bool:
+    """Whether the signs of content of a piece (``CONTENT_SIGNS.findall``) hold a measurement: a number with a unit."""
+    return any(sign[0].isdigit() and not sign[-1].isdigit() for sign in signs)

@@ -70,8 +70,7 @@ def _marks(piece: Piece, scope: Scope) -> tuple[int, bool]:
     instruction)."""
     low = piece.low
     signs = mark.CONTENT_SIGNS.findall(low)
-    strong = bool(mark.INSTRUCTION.match(low) or mark.PROCEDURE.search(low)
-                  or any(sign[0].isdigit() and not sign[-1].isdigit() for sign in signs))  # a measurement
+    strong = bool(mark.INSTRUCTION.match(low) or mark.PROCEDURE.search(low) or mark.measured(signs))
     cased = mark.CASED_CONTENT.findall(" " + piece.raw) if piece.raw != low[1:] else ()
     marks = strong + (piece.item and scope.listed) + len(
         {*mark.CONTENT_WORDS.findall(low), *signs, *mark.CHEMICAL_ENDING.findall(low),
