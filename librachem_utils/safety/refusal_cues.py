@@ -58,7 +58,7 @@ _VERB = (
     r"(?:help|assist|provide|give|share|supply|offer|describe|explain|detail|outline|walk (?:\w+ )?through"
     r"|go through|spell out|lay out|break down|show you"
     r"|write|create|generate|produce|reproduce|support|fulfil|fulfill|comply|engage|discuss|answer|go into"
-    r"|get into|list|disclose|reveal|tell|guide|instruct|teach|facilitate|condone|endorse|promote"
+    r"|get into|list|recite|disclose|reveal|tell|guide|instruct|teach|facilitate|condone|endorse|promote"
     r"|encourage|advise|participate|take part|be part of|be involved|continue|talk about|do that|do this"
     r"|make that|see|access|look up|browse|call|send|view|open|diagnose|replace|recommend|suggest|comment|draw|include"
     r"|take on|adopt|play|argue|make (?:an|the|that|this) (?:argument|case)|defend|say (?:anything|much|more)|do"

@@ -67,7 +67,8 @@ _CLAUSE = re.compile(r"[?!.;:\n]|,\s+(?:and|but|or)\b|\s(?:and|but|or)\s(?=(?:al
                      r"|where|how|is|are|does|do|can|could|tell|explain|describe|give|write|show)\b)")
 _PROCEDURAL = words(
     r"(?:you|one|we)(?:'d| would| will|'ll| can| could| should| may| might| need| must| have to| just| then"
-    r"| first| want to| start)\b|(?:first|then|next|finally|afterwards|after that|once done),"
+    r"| first| want to(?! know| learn| hear| understand| see)| start)\b"
+    r"|(?:first|then|next|finally|afterwards|after that|once done),"
     r"|(?:first|then|next|once) (?:you|we|one|it|they)\b"
     r"|step (?:\d|one|two|three|1st|2nd)|steps?\b|stages?\b|(?:start|begin|end|finish) (?:by|with)|by (?:\w+ing)\b"
     r"|try \w+ing|(?:one|another|a second|a third|the (?:first|second|third|other)) (?:is|way is|approach is|option"
