@@ -39,7 +39,7 @@ _CONTENT_PIVOT_WORDS = (
     r"|if you(?:'re| are) referring to|if you mean\b|that being said|with that said|having said that"
     r"|if you (?:were to |do |still )?(?:go ahead|still want|want (?:one|it) anyway|insist)"
     r"|just kidding|what i can (?:say|tell you|share|offer|do) is|i can tell you (?:that|the|how|what)"
-    r"|i can (?:describe|explain|outline|summari[sz]e) (?:it|this|how|what|the idea)\b"
+    r"|i can (?:describe|explain|outline|summari[sz]e) (?:it|this)\b"
     r"|here(?:'s| is| are) (?!(?:\w+ ){0,3}?(?:resources?|numbers?|hotlines?|helplines?|alternatives?"
     r"|organi[sz]ations?|services?|contacts?|links?|options for (?:help|support))\b)(?:how|what|one|a|an"
     r"|some|the|my|a few|several|two|three|four|five|\d)"
