@@ -243,9 +243,11 @@ OFFERED_AFTER_REFUSAL = _words(
 # what came before it answered the other part.
 PART_REFUSED = _words(r"(?:the|that|this|your) (?:first|second|third|last|latter|other|final) (?:part|half|bit"
                       r"|question|request|one)\b|the rest of (?:it|this|that|your)\b|(?:that|this) part\b")
-# Use with .match: an offer to help with one thing, before a refusal of another in the same sentence.
-HELP_WITH = re.compile(r" (?:\w+ )?(?:i|we)(?: can|'d be happy to|'m happy to| am happy to| can certainly)"
-                       r" (?:help|assist) (?:you )?with\b")
+# An offer to help with one thing, before a refusal of another in the same sentence ("I can explain the
+# mechanism, but ...", "I'll share some general context, but ...").
+HELP_WITH = _words(r"(?:i|we)(?: can| will|'ll|'d be happy to|'m happy to| am happy to| can certainly| can definitely)"
+                   r" (?:(?:help|assist) (?:you )?with|explain|describe|share|outline|cover|tell you about|give you"
+                   r"|walk you through|talk about)\b")
 SHIFT = _words(_SHIFT)
 # "Instead" opening or closing a piece ("Instead, let's ...", "... your situation instead?").
 SHIFT_OPENERS = ("instead", "alternatively")
