@@ -88,6 +88,8 @@ REFUSAL = _words(
     r"|(?:that's|that is|it's|it is) (?:a )?(?:hard |firm |definite |flat )?no\b(?! longer| more| doubt| wonder)"
     r"|stop you (?:right )?there\b|i(?:'m| am) going to (?:have to )?stop (?:here|there)\b"
     r"|i(?:'ll| will) have to stop (?:here|there)\b"
+    r"|(?:i|we)(?:'d| would|'ll| will|'m going to| am going to)? stop short of\b"
+    r"|i(?:'ll| will|'m going to| am going to) (?:have to )?pass on\b"
     r"|i(?:'m| am)? (?:going to |have to |'ll |will )?hold (?:back|off) on\b"
     r"|i (?:don't|do not) feel comfortable\b|i(?:'m| am) not (?:sure|certain|confident) (?:that )?i (?:can|could"
     r"|should) (?:\w+ )?(?:give|provide|offer|help|answer|advise|recommend)\b"
