@@ -145,6 +145,12 @@ def test_other_part_schema(name):
     check_schema(load(path), path.name)
 
 
+def test_ids_are_unique_across_parts():
+    ids = Counter(row["id"] for part in PARTS.values() if part.path.exists() for row in load(part.path))
+    repeated = [i for i, n in ids.items() if n > 1]
+    assert not repeated, f"ids {repeated[:5]} name rows of two parts: a disagreements file would mix them"
+
+
 @pytest.mark.parametrize("name", list(PARTS))
 def test_agreement(name):
     check_agreement(name)
