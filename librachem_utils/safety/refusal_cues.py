@@ -151,8 +151,8 @@ _JUDGED = (
     r"|someone|victims|communities|everyone)|put (?:\w+ ){0,2}(?:life|lives|health|safety) at"
     rf"|{_OFFENCE}|{_PENALTY}|{_HARMED}|deceptive|(?:real|serious|severe|lasting|legal|devastating) consequences)")
 _ACT = (
-    r"(?:^ |[,;:] |\W(?:but|and|that|because|since|as|while|remember,?) )(?:\w+ly )?(?:(?!(?:no|some|every|any)"
-    r"thing\b|during\b|morning\b|evening\b|(?:k|r|spr|str|s|sw|w|st|cl|fl|sl|br|th)ing\b)\w+ing"
+    r"(?:^ |[,;:—–] |\W(?:but|and|that|because|since|as|while|though|remember,?) )(?:\w+ly )?"
+    r"(?:(?!(?:no|some|every|any)thing\b|during\b|morning\b|evening\b|(?:k|r|spr|str|s|sw|w|st|cl|fl|sl|br|th)ing\b)\w+ing"
     r"|(?:the )?(?:act|practice|production|manufacture|creation|development|use|possession|sale"
     r"|distribution|trafficking)(?:,? (?:and |or )?\w+)* of)\b[^.;:]{0,80}?\W(?:is|are|would be|could be"
     r"|can be|constitutes|counts as|remains|may be|might be|can|could|may|might|would|will)\b[^.;:]{0,60}?\W")
@@ -242,6 +242,10 @@ OFFERED_AFTER_REFUSAL = _words(
     r"|here are (?:some|a few|the) (?:\w+ ){0,2}?(?:options|alternatives|ideas|topics|suggestions|routes|directions"
     r"|paths|ways|resources)\b|(?:better|safer|other|legal|legitimate|positive|right) (?:options|alternatives"
     r"|ideas|topics|routes|directions|paths)\b")
+# After an explicit refusal, a list of things that help instead ("a few things that might actually help:",
+# "some options people often don't know about:"); after empathy alone, the same words introduce the answer.
+HELPS_INSTEAD = _words(r"(?:things|steps|ideas|ways)(?: that| which)? (?:\w+ ){0,3}?(?:help|helps|work|works|address"
+                       r"|reduce|tend|might|may|could)\b[^:]*:$|(?:some|a few|several|other) options\b[^:]*:$")
 # A refusal that names the part it refuses ("I can't help with the second part", "... the rest of it"):
 # what came before it answered the other part.
 PART_REFUSED = _words(r"(?:the|that|this|your) (?:first|second|third|last|latter|other|final) (?:part|half|bit"
