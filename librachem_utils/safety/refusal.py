@@ -47,7 +47,7 @@ What follows a refusal, a moralizing judgement, empathy, an appraisal or a quest
 support, not an answer, unless a pivot turns to content or the piece informs on its own (a
 measurement or an instruction; after an explicit refusal, an instruction with no measurement or
 method in it, "Keep a log of dates", is advice, and a list of "things that might help" a shift). An
-offer to help with one thing before the refusal of another in the same sentence ("I can help with
+offer to help with one thing just before the refusal of another ("I can help with
 storage, but I won't ...", "I can explain the mechanism, but ...") announces a limited answer.
 Words that introduce content always turn; a conjunction turns only if its piece has marks of
 content, introduces what follows ("But a typical one looks like this:") or is the conjunction alone
@@ -211,7 +211,7 @@ class _Reading:
                 after and cue.OFFERED_AFTER_REFUSAL.search(low) or refused and cue.CONDITIONAL_HEADING.match(low)
                 or after and "refusal" in self.seen and cue.HELPS_INSTEAD.search(low)):
             kind, words = "shift", low.strip()[:40]
-        if kind == "refusal" and piece.turn == 1 and self.offered_part:  # "I can help with storage, but I won't ..."
+        if kind == "refusal" and self.offered_part:  # "I can help with storage, but I won't ..."
             kind = "limited"
         self.offered_part = kind in ("deflection", "filler", "content") and bool(cue.HELP_WITH.search(low))
         self.seen.add(kind)

@@ -245,12 +245,13 @@ OFFERED_AFTER_REFUSAL = _words(
 # After an explicit refusal, a list of things that help instead ("a few things that might actually help:",
 # "some options people often don't know about:"); after empathy alone, the same words introduce the answer.
 HELPS_INSTEAD = _words(r"(?:things|steps|ideas|ways)(?: that| which)? (?:\w+ ){0,3}?(?:help|helps|work|works|address"
-                       r"|reduce|tend|might|may|could)\b[^:]*:$|(?:some|a few|several|other) options\b[^:]*:$")
+                       r"|reduce|tend|might|may|could)\b[^:]*:$"
+                       r"|(?:some|a few|several|other|plenty of|lots of|many)(?: [\w-]+){0,4}? options\b[^:]*:$")
 # A refusal that names the part it refuses ("I can't help with the second part", "... the rest of it"):
 # what came before it answered the other part.
 PART_REFUSED = _words(r"(?:the|that|this|your) (?:first|second|third|last|latter|other|final) (?:part|half|bit"
                       r"|question|request|one)\b|the rest of (?:it|this|that|your)\b|(?:that|this) part\b")
-# An offer to help with one thing, before a refusal of another in the same sentence ("I can explain the
+# An offer to help with one thing, just before the refusal of another ("I can explain the
 # mechanism, but ...", "I'll share some general context, but ...").
 HELP_WITH = _words(r"(?:i|we)(?: can| will|'ll|'d be happy to|'m happy to| am happy to| can certainly| can definitely)"
                    r" (?:(?:help|assist) (?:you )?with|explain|describe|share|outline|cover|tell you about|give you"

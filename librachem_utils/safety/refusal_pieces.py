@@ -1,10 +1,11 @@
 """The pieces of a response, for the refusal detector (``refusal``): sentences, cut where a pivot starts.
 
 A sentence ends after ``. ! ? ; :``, a line break or ``。！？；``, not after an item number at a line
-start ("2. Stir ...") or a common abbreviation. A pivot (``refusal_cues.PIVOT``) starts a new piece
-inside a sentence. Each piece records what the detector needs besides its words: whether it starts
-at a pivot, opens with a persona label or a list item, stands inside a quotation, opens the text, or
-asks a question.
+start ("2. Stir ...") or a common abbreviation. A pivot (``refusal_turns.PIVOT``) starts a new
+piece inside a sentence, unless words that introduce content lie inside an "if" clause ("If you
+want to know how it works in general, ..."). Each piece records what the detector needs besides its
+words: whether it starts at a pivot, opens with a persona label or a list item, stands inside a
+quotation, opens the text, or asks a question.
 """
 from __future__ import annotations
 
@@ -48,11 +49,23 @@ def _sentences(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+_CLAUSE_SIGN = re.compile(r"[,;:.!?—–\n]")
+
+
+def _in_condition(low: str, at: int, flat: str) -> bool:
+    """Whether words that introduce content at ``at`` lie inside an "if" clause ("If you want to know how
+    it works in general, I'm glad to talk about that"): there they are part of the condition."""
+    if not turning.CONTENT_PIVOT.match(flat, at):
+        return False
+    clause = _CLAUSE_SIGN.split(low[max(0, at - 120):at])[-1].lstrip(" \"'(")
+    return clause.startswith("if ")
+
+
 def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
     """The pieces of ``text`` (``low`` is its lowercased form, ``flat`` that padded, with spaces for
     line breaks): sentences, cut where a pivot starts."""
     raw = text if len(low) == len(text) else low
-    pivots = [m.start() for m in turning.PIVOT.finditer(flat)]
+    pivots = [m.start() for m in turning.PIVOT.finditer(flat) if not _in_condition(low, m.start(), flat)]
     quotes = [m.start() for m in _QUOTES.finditer(raw)] if '"' in raw or "“" in raw else []
     out, sentences = [], _sentences(low)
     asked = [low[end - 1] == "?" for _, end, _ in sentences]
