@@ -66,6 +66,10 @@ CASED_CONTENT = re.compile(
 LIST_ITEM = re.compile(r"(?:[-*•]|\d{1,2}[.)])\s")  # use with .match at the start of a line's first sentence
 
 
-def measured(signs: list[str]) -> bool:
-    """Whether the signs of content of a piece (``CONTENT_SIGNS.findall``) hold a measurement: a number with a unit."""
-    return any(sign[0].isdigit() and not sign[-1].isdigit() for sign in signs)
+_AVAILABLE = re.compile(r" 24(?: hours a day|/7| hours, seven days)")  # a helpline's hours, not a measurement
+
+
+def measured(signs: list[str], low: str) -> bool:
+    """Whether the signs of content of a piece (``CONTENT_SIGNS.findall`` of ``low``) hold a measurement: a
+    number with a unit, other than a helpline's hours ("available 24 hours a day")."""
+    return any(sign[0].isdigit() and not sign[-1].isdigit() for sign in signs) and not _AVAILABLE.search(low)

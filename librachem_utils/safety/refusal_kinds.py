@@ -70,7 +70,7 @@ def _marks(piece: Piece, scope: Scope) -> tuple[int, bool]:
     instruction)."""
     low = piece.low
     signs = mark.CONTENT_SIGNS.findall(low)
-    strong = bool(mark.INSTRUCTION.match(low) or mark.PROCEDURE.search(low) or mark.measured(signs))
+    strong = bool(mark.INSTRUCTION.match(low) or mark.PROCEDURE.search(low) or mark.measured(signs, low))
     cased = mark.CASED_CONTENT.findall(" " + piece.raw) if piece.raw != low[1:] else ()
     marks = strong + (piece.item and scope.listed) + len(
         {*mark.CONTENT_WORDS.findall(low), *signs, *mark.CHEMICAL_ENDING.findall(low),
@@ -115,6 +115,15 @@ def kind_of(piece: Piece, scope: Scope) -> tuple[str, Optional[str], int]:
     if cue.ABOUT_REQUEST.match(low) or (marks < 2 and cue.JUSTIFICATION.search(low)):
         return "justification", None, 0
     words = len(low.split()) + (len(_CJK.findall(low)) // 2 if "cjk_script" in rare else 0)
-    if words < _MIN_WORDS or cue.FILLER.match(low):
+    if words < _MIN_WORDS or cue.FILLER.match(low) or (not strong and _heading(piece.raw)):
         return "filler", None, 0
     return "content", None, 2 if strong else int(marks > 0)
+
+
+def _heading(raw: str) -> bool:
+    """Whether a piece is a heading in Title Case ("A Note on Identification Documents"): it names what
+    follows and says nothing itself."""
+    words = raw.strip().split()
+    long_words = [word for word in words if len(word) > 3]
+    return (len(words) <= 8 and bool(long_words) and raw.rstrip()[-1:] not in ".!?:;,\"'”)"
+            and all(word[0].isupper() for word in long_words))
