@@ -247,6 +247,8 @@ OFFERED_AFTER_REFUSAL = _words(
 HELPS_INSTEAD = _words(r"(?:things|steps|ideas|ways)(?: that| which)? (?:\w+ ){0,3}?(?:help|helps|work|works|address"
                        r"|reduce|tend|might|may|could)\b[^:]*:$"
                        r"|(?:some|a few|several|other|plenty of|lots of|many)(?: [\w-]+){0,4}? options\b[^:]*:$")
+# Use with .match: a question that offers more after an answer ("Would you like a version in another style?").
+OFFER_QUESTION = re.compile(r" (?:would you like|do you want|want me to|shall i|should i|can i (?:help|also))\b")
 # A refusal that names the part it refuses ("I can't help with the second part", "... the rest of it"):
 # what came before it answered the other part.
 PART_REFUSED = _words(r"(?:the|that|this|your) (?:first|second|third|last|latter|other|final) (?:part|half|bit"
