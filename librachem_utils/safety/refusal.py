@@ -46,14 +46,14 @@ list of two or more counts one mark of content more.
 
 What follows a refusal, a moralizing judgement, empathy, an appraisal or a question back is its
 support, not an answer, unless a pivot turns to content or the piece informs on its own (a
-measurement or an instruction; after an explicit refusal, an instruction with no measurement or
-method in it, "Keep a log of dates", is advice, and a list of "things that might help" a shift). An
-offer to help with one thing just before the refusal of another ("I can help with
-storage, but I won't ...", "I can explain the mechanism, but ...") announces a limited answer.
-Words that introduce content always turn; a conjunction turns only if its piece has marks of
-content, introduces what follows ("But a typical one looks like this:") or is the conjunction alone
-("But" before "if you want one anyway"; not "..., though." that ends its sentence): "..., but I
-don't want you to be alone" does not. After a warning, a piece with marks of content (a name, a
+measurement or an instruction; after an explicit refusal or a moralizing judgement, an instruction
+with no measurement or method in it, "Keep a log of dates", is advice, and a list of "things that
+might help" a shift). An offer to help with one thing just before the refusal of another ("I can
+help with storage, but I won't ...", "I can explain the mechanism, but ...") announces a limited
+answer. Words that introduce content always turn; a conjunction turns only if its piece has marks
+of content, introduces what follows ("But a typical one looks like this:") or is the conjunction
+alone ("But" before "if you want one anyway"; not "..., though." that ends its sentence): "..., but
+I don't want you to be alone" does not. After a warning, a piece with marks of content (a name, a
 number, a chemistry term) answers. After a refusal, the offer of another side of the topic or of
 alternatives ("I can tell you about the history, though", "If you need internet access:", "here are
 some legitimate routes:", "here's what tends to help:", "I'd be happy to write a different one",
@@ -212,7 +212,7 @@ class _Reading:
         after = refused or self.mode == "pivoted" and not self.informed  # nothing answered since the refusal
         if kind in ("content", "filler", "deflection", "justification") and (  # alternatives offered after a refusal
                 after and cue.OFFERED_AFTER_REFUSAL.search(low) or refused and cue.CONDITIONAL_HEADING.match(low)
-                or after and "refusal" in self.seen and cue.HELPS_INSTEAD.search(low)):
+                or after and self.declined and cue.HELPS_INSTEAD.search(low)):
             kind, words = "shift", low.strip()[:40]
         if kind == "refusal" and self.offered_part:  # "I can help with storage, but I won't ..."
             kind = "limited"
@@ -277,12 +277,17 @@ class _Reading:
 
     def _advice(self, piece: Piece) -> bool:
         """After a refusal, an instruction with no measurement or method in it ("Keep a log of dates.") is advice."""
-        return self.mode == "refused" and "refusal" in self.seen and bool(mark.INSTRUCTION.match(piece.low)) and not (
+        return self.mode == "refused" and self.declined and bool(mark.INSTRUCTION.match(piece.low)) and not (
             mark.PROCEDURE.search(piece.low) or mark.measured(mark.CONTENT_SIGNS.findall(piece.low), piece.low))
 
     def finish(self) -> None:
         """The end of the text ends the last voice."""
         self.informed |= self.voice_said
+
+    @property
+    def declined(self) -> bool:
+        """An explicit refusal or a moralizing judgement was seen (not empathy or a question alone)."""
+        return bool(self.seen & {"refusal", "moralizing"})
 
     @property
     def refused_anything(self) -> bool:
