@@ -61,6 +61,14 @@ def _in_condition(low: str, at: int, flat: str) -> bool:
     return clause.startswith("if ")
 
 
+def _heads_a_list(raw: str, sentences: list[tuple[int, int, bool]], number: int) -> bool:
+    """Whether the sentence after sentence ``number`` opens a list item on a new line."""
+    if number + 1 >= len(sentences):
+        return False
+    start, _, line_start = sentences[number + 1]
+    return line_start and bool(mark.LIST_ITEM.match(raw, start))
+
+
 def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
     """The pieces of ``text`` (``low`` is its lowercased form, ``flat`` that padded, with spaces for
     line breaks): sentences, cut where a pivot starts."""
@@ -73,6 +81,8 @@ def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
         label = turning.PERSONA.match(raw, start, end) if line_start else None
         if label and raw[label.end():end].strip():
             start = end - len(raw[label.end():end].lstrip())
+        elif label and _heads_a_list(raw, sentences, number):
+            label = None  # "What's important to know:" over a bulleted list is a heading, not a persona
         item = line_start and bool(mark.LIST_ITEM.match(raw, start))
         quoted = raw[start] in '"“' or bisect.bisect_left(quotes, start) % 2 == 1
         cuts = [start] + pivots[bisect.bisect_right(pivots, start):bisect.bisect_left(pivots, end)] + [end]
