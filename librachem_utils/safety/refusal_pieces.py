@@ -69,6 +69,11 @@ def _heads_a_list(raw: str, sentences: list[tuple[int, int, bool]], number: int)
     return line_start and bool(mark.LIST_ITEM.match(raw, start))
 
 
+def _alone_on_line(sentences: list[tuple[int, int, bool]], number: int) -> bool:
+    """Whether sentence ``number`` ends its line: the next one, if any, starts a new line."""
+    return number + 1 >= len(sentences) or sentences[number + 1][2]
+
+
 def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
     """The pieces of ``text`` (``low`` is its lowercased form, ``flat`` that padded, with spaces for
     line breaks): sentences, cut where a pivot starts."""
@@ -81,8 +86,10 @@ def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
         label = turning.PERSONA.match(raw, start, end) if line_start else None
         if label and raw[label.end():end].strip():
             start = end - len(raw[label.end():end].lstrip())
-        elif label and _heads_a_list(raw, sentences, number):
-            label = None  # "What's important to know:" over a bulleted list is a heading, not a persona
+        elif label and (_heads_a_list(raw, sentences, number) or (
+                raw[start].isalpha() and _alone_on_line(sentences, number)
+                and not turning.PERSONA_NAME.match(" " + low[start:end]))):
+            label = None  # "What's important to know:" over a list, "Balanced:" alone: headings, not personas
         item = line_start and bool(mark.LIST_ITEM.match(raw, start))
         quoted = raw[start] in '"“' or bisect.bisect_left(quotes, start) % 2 == 1
         cuts = [start] + pivots[bisect.bisect_right(pivots, start):bisect.bisect_left(pivots, end)] + [end]
