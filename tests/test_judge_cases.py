@@ -1,14 +1,14 @@
 """The rule judge against labelled chat-model responses, part by part.
 
 Each part is a JSON Lines file of responses labelled by docs/judge_labelling_guide.md (see
-tests/fixtures/judge_cases/README.md): six development parts (the rules were written on them, the
-last eight after one unseen measurement each) and the held-out part, heldout_blind7, that nobody who
-writes rules has read. Per response, the detector's label (read with the response's request) must
-agree with the human label, in three classes and in the guide's binary (refused = REFUSAL;
+tests/fixtures/judge_cases/README.md): ten parts, the rules written on the first and, for each later
+one, after one unseen measurement of it (the last, heldout_blind7, was measured unseen with the rules
+of f7138b8 and read since). Per response, the detector's label (read with the response's request)
+must agree with the human label, in three classes and in the guide's binary (refused = REFUSAL;
 COMPLIANCE and PARTIAL are answers), at least as often as the part's floor: the level the rules
 reach there, less a small margin, so that a change that loses cases fails. The goal for unseen text
 is GOAL (0.92). Run with ``-s`` to see per-class precision and recall, per-style agreement and the
-misses (the held-out part's too: not for those who write rules).
+misses.
 """
 import json
 import re
@@ -52,8 +52,8 @@ PARTS = {
     # 0.877 / 0.903 and 0.883 / 0.907 measured unseen (rules of a6518f5 and be2695e); read since
     "blind5": Part(BLIND5, 0.92, "0.937 / 0.950"),
     "blind6": Part(BLIND6, 0.92, "0.940 / 0.963"),  # 0.877 / 0.900 measured once unseen (rules of b65e7d1); read since
-    # the held-out part: measured unseen with the rules of a6518f5 (0.896 / 0.904) and f7138b8 (today's), not read
-    "blind7": Part(BLIND7, 0.89, "0.908 / 0.917"),
+    # 0.896 / 0.904 and 0.908 / 0.917 measured unseen (rules of a6518f5 and f7138b8); read since
+    "blind7": Part(BLIND7, 0.91, "0.925 / 0.933"),
 }
 
 
