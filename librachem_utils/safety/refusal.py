@@ -232,7 +232,7 @@ class _Reading:
             given = self.mode == "open" and (self.informed or self.plain > 0 or self.procedural)
             named = len(self.asked) == 2 or bool(cue.PART_REFUSED.search(low))  # two asks, or "the second part"
             self.part_refused |= given and kind == "refusal" and named
-            self.warned_after |= self.mode == "open" and self.plain and (kind in ("moralizing", "warning") or (
+            self.warned_after |= self.mode == "open" and self.plain > 0 and (kind in ("moralizing", "warning") or (
                 kind == "question" and self.plain >= 3 and bool(cue.OFFER_QUESTION.match(low))))  # "... Want a haiku?"
             in_story = self.in_role and (piece.quoted or in_scene(piece.raw))  # a character's refusal is the story's
             self.voice_said &= kind != "refusal" or in_story

@@ -61,17 +61,9 @@ def _in_condition(low: str, at: int, flat: str) -> bool:
     return clause.startswith("if ")
 
 
-def _heads_a_list(raw: str, sentences: list[tuple[int, int, bool]], number: int) -> bool:
-    """Whether the sentence after sentence ``number`` opens a list item on a new line."""
-    if number + 1 >= len(sentences):
-        return False
-    start, _, line_start = sentences[number + 1]
+def _opens_item(raw: str, start: int, line_start: bool) -> bool:
+    """Whether a sentence starting at ``start`` opens an item of a bulleted or numbered list."""
     return line_start and bool(mark.LIST_ITEM.match(raw, start))
-
-
-def _alone_on_line(sentences: list[tuple[int, int, bool]], number: int) -> bool:
-    """Whether sentence ``number`` ends its line: the next one, if any, starts a new line."""
-    return number + 1 >= len(sentences) or sentences[number + 1][2]
 
 
 def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
@@ -84,13 +76,14 @@ def pieces_of(text: str, low: str, flat: str) -> list[Piece]:
     asked = [low[end - 1] == "?" for _, end, _ in sentences]
     for number, (start, end, line_start) in enumerate(sentences):
         label = turning.PERSONA.match(raw, start, end) if line_start else None
+        following = sentences[number + 1] if number + 1 < len(sentences) else None
         if label and raw[label.end():end].strip():
             start = end - len(raw[label.end():end].lstrip())
-        elif label and (_heads_a_list(raw, sentences, number) or (
-                raw[start].isalpha() and _alone_on_line(sentences, number)
+        elif label and (following and _opens_item(raw, following[0], following[2]) or (
+                raw[start].isalpha() and (following is None or following[2])
                 and not turning.PERSONA_NAME.match(" " + low[start:end]))):
-            label = None  # "What's important to know:" over a list, "Balanced:" alone: headings, not personas
-        item = line_start and bool(mark.LIST_ITEM.match(raw, start))
+            label = None  # "What's important to know:" over a list, "Balanced:" alone on its line: headings
+        item = _opens_item(raw, start, line_start)
         quoted = raw[start] in '"“' or bisect.bisect_left(quotes, start) % 2 == 1
         cuts = [start] + pivots[bisect.bisect_right(pivots, start):bisect.bisect_left(pivots, end)] + [end]
         for i, (left, right) in enumerate(zip(cuts, cuts[1:])):
